@@ -1,0 +1,1 @@
+"""RFM customer segmentation: the Python side of the dbt + DuckDB pipeline."""
