@@ -1,0 +1,27 @@
+{# DuckDB-specific expressions live here, each with one portable name, so the models port
+   to another warehouse by overriding these macros. #}
+
+{# Customer ids exported from floats ('12923.0') and as text ('12923') are the same customer;
+   text ids keep leading zeros. #}
+{% macro normalize_customer_id(expr) -%}
+    nullif(regexp_replace(trim({{ expr }}), '\.0+$', ''), '')
+{%- endmacro %}
+
+{# Parses a text timestamp; null when it does not parse. #}
+{% macro parse_timestamp(expr) -%}
+    {{ dbt.safe_cast("nullif(trim(" ~ expr ~ "), '')", api.Column.translate_type("timestamp")) }}
+{%- endmacro %}
+
+{% macro parse_number(expr, type) -%}
+    {{ dbt.safe_cast("nullif(trim(" ~ expr ~ "), '')", type) }}
+{%- endmacro %}
+
+{# Floating-point sums depend on the order parallel threads add them in; summing fixed-point
+   decimals is exact, so a rebuild gives identical digits. #}
+{% macro exact_sum(expr) -%}
+    sum(cast({{ expr }} as decimal(38, 18)))
+{%- endmacro %}
+
+{% macro exact_avg(expr) -%}
+    ({{ exact_sum(expr) }} / count({{ expr }}))
+{%- endmacro %}

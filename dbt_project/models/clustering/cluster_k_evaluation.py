@@ -1,0 +1,24 @@
+"""K-Means evidence: inertia and quality scores for every k evaluated, and the k chosen."""
+from rfm_segments.clustering import choose_k, evaluate_k, mark_chosen
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    rfm = dbt.ref("customer_rfm").project("customer_id, recency_days, frequency, monetary").df()
+    k_min, k_max = int(dbt.config.get("k_min")), int(dbt.config.get("k_max"))
+    override = dbt.config.get("n_clusters")
+    override = int(override) if override not in (None, "", "None", "none") else None
+    if override is not None:  # evaluate the user's k too, so its evidence is on record
+        k_min, k_max = min(k_min, override), max(k_max, override)
+    evaluation = evaluate_k(
+        rfm,
+        k_min=k_min,
+        k_max=k_max,
+        seed=int(dbt.config.get("cluster_seed")),
+        silhouette_sample_size=int(dbt.config.get("silhouette_sample_size")),
+    )
+    if override is not None:
+        k, reason = override, f"set by var n_clusters={override}"
+    else:
+        k, reason = choose_k(evaluation)
+    return mark_chosen(evaluation, k, reason)

@@ -1,0 +1,14 @@
+-- The quarantine: every line that is not a valid sale, with why.
+select
+    reject_reason,
+    invoice_id,
+    stock_code,
+    description,
+    quantity,
+    unit_price,
+    amount,
+    invoiced_at,
+    customer_id,
+    country
+from {{ ref('int_transaction_lines_classified') }}
+where reject_reason is not null

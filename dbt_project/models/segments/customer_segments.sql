@@ -1,0 +1,34 @@
+-- One row per customer: RFM features, scores and tier, K-Means cluster and the strategies.
+select
+    rfm.customer_id,
+    rfm.country,
+    rfm.recency_days,
+    rfm.frequency,
+    rfm.monetary,
+    rfm.first_purchase_date,
+    rfm.last_purchase_date,
+    rfm.tenure_days,
+    rfm.average_order_value,
+    rfm.cancelled_value,
+    tiers.r_score,
+    tiers.f_score,
+    tiers.m_score,
+    tiers.rfm_score,
+    tiers.tier,
+    tiers.tier_rank,
+    cast(clusters.cluster_id as integer) as cluster_id,
+    clusters.segment_name,
+    strategies.recommended_action as strategy,
+    strategies.channel,
+    strategies.offer,
+    tier_strategies.recommended_action as tier_strategy,
+    rfm.as_of_date
+from {{ ref('customer_rfm') }} as rfm
+join {{ ref('customer_rfm_tiers') }} as tiers
+    on rfm.customer_id = tiers.customer_id
+join {{ ref('customer_clusters') }} as clusters
+    on rfm.customer_id = clusters.customer_id
+left join {{ ref('segment_strategies') }} as strategies
+    on clusters.segment_archetype = strategies.segment_archetype
+left join {{ ref('tier_strategies') }} as tier_strategies
+    on tiers.tier = tier_strategies.tier

@@ -1,0 +1,46 @@
+-- Per K-Means cluster: size, revenue, typical R/F/M and what to do with it.
+with members as (
+    select * from {{ ref('customer_segments') }}
+),
+
+profiles as (
+    select
+        cluster_id,
+        segment_name,
+        strategy,
+        channel,
+        offer,
+        count(*) as customers,
+        sum(monetary) as revenue,
+        avg(recency_days) as mean_recency_days,
+        percentile_cont(0.5) within group (order by recency_days) as median_recency_days,
+        avg(frequency) as mean_frequency,
+        percentile_cont(0.5) within group (order by frequency) as median_frequency,
+        avg(monetary) as mean_monetary,
+        percentile_cont(0.5) within group (order by monetary) as median_monetary
+    from members
+    group by 1, 2, 3, 4, 5
+)
+
+select
+    profiles.cluster_id,
+    profiles.segment_name,
+    cast(profiles.customers as bigint) as customers,
+    cast(profiles.customers as double) / sum(profiles.customers) over () as customer_share,
+    cast(profiles.revenue as decimal(18, 2)) as revenue,
+    cast(profiles.revenue / sum(profiles.revenue) over () as double) as revenue_share,
+    cast(profiles.mean_recency_days as double) as mean_recency_days,
+    cast(profiles.median_recency_days as double) as median_recency_days,
+    cast(profiles.mean_frequency as double) as mean_frequency,
+    cast(profiles.median_frequency as double) as median_frequency,
+    cast(profiles.mean_monetary as double) as mean_monetary,
+    cast(profiles.median_monetary as double) as median_monetary,
+    cast(centroids.recency_days as double) as centroid_recency_days,
+    cast(centroids.frequency as double) as centroid_frequency,
+    cast(centroids.monetary as double) as centroid_monetary,
+    profiles.strategy,
+    profiles.channel,
+    profiles.offer
+from profiles
+join {{ ref('cluster_centroids') }} as centroids
+    on profiles.cluster_id = centroids.cluster_id

@@ -1,0 +1,3 @@
+from rfm_segments.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""Command line: `python -m rfm_segments run|summary|query`.
+
+`run` is what `make run` calls: sample data (unless --data), `dbt build`, then a summary of
+what was built and how to look at it. Errors are one clear line on stderr and a non-zero exit.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+REPO = Path(__file__).resolve().parents[2]
+DBT_PROJECT = REPO / "dbt_project"
+DEFAULT_DB = REPO / "warehouse" / "segments.duckdb"
+
+
+class PipelineError(Exception):
+    """A problem the user can fix; printed as one line, without a traceback."""
+
+
+def dbt_env(db: Path, raw: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DBT_PROFILES_DIR=str(REPO),
+        SEGMENTS_DB=str(db),
+        SEGMENTS_RAW=str(raw),
+    )
+    return env
+
+
+def sample_path(rows: int, seed: int) -> Path:
+    return REPO / "data" / "sample" / f"online_retail_{rows}_seed{seed}.csv"
+
+
+def run_dbt(args: list[str], db: Path, raw: Path) -> None:
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [str(dbt) if dbt.exists() else "dbt", *args]
+    print(f"==> dbt {' '.join(args)}", flush=True)
+    result = subprocess.run(command, cwd=DBT_PROJECT, env=dbt_env(db, raw))
+    if result.returncode != 0:
+        raise PipelineError(f"dbt {args[0]} failed (exit {result.returncode}); see the dbt output above")
+
+
+def command_run(options: argparse.Namespace) -> None:
+    db = Path(options.db).resolve()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    if options.data:
+        raw = Path(options.data).resolve()
+        if not raw.exists():
+            raise PipelineError(f"input file not found: {raw}")
+    else:
+        raw = sample_path(options.rows, options.seed)
+        if raw.exists():
+            print(f"==> sample data: {raw} (already generated)", flush=True)
+        else:
+            from rfm_segments.sample_data import generate
+
+            print(f"==> generating {options.rows:,} sample lines (seed {options.seed}) ...", flush=True)
+            generate(raw, rows=options.rows, seed=options.seed)
+    dbt_args = ["build"]
+    if options.vars:
+        dbt_args += ["--vars", options.vars]
+    run_dbt(dbt_args, db, raw)
+    print_summary(db)
+
+
+def print_summary(db: Path) -> None:
+    with duckdb.connect(str(db), read_only=True) as con:
+        def rows(sql: str) -> list[tuple]:
+            return con.sql(sql).fetchall()
+
+        read = rows("select sum(rows) from marts.data_quality_summary")[0][0]
+        valid = rows("select rows from marts.data_quality_summary where outcome = 'valid'")[0][0]
+        (customers, as_of), = rows("select count(*), max(as_of_date) from marts.customer_segments")
+        print()
+        print(f"Built RFM segments for {customers:,} customers as of {as_of} "
+              f"from {read:,} input lines ({valid:,} valid).")
+        print("\nRejected lines by reason:")
+        for reason, count in rows(
+            "select outcome, rows from marts.data_quality_summary "
+            "where outcome <> 'valid' and rows > 0 order by rows desc"
+        ):
+            print(f"  {reason:<26}{count:>12,}")
+        print("\nCustomers per tier:")
+        for tier, count, revenue in rows(
+            "select tier, count(*), sum(monetary) from marts.customer_segments "
+            "group by tier, tier_rank order by tier_rank desc"
+        ):
+            print(f"  {tier:<26}{count:>12,}   revenue {revenue:>16,.2f}")
+        (k, reason), = rows("select k, choice_reason from clustering.cluster_k_evaluation where is_chosen")
+        print(f"\nK-Means clusters: k={k} ({reason})")
+        for cluster_id, name, count, share in rows(
+            "select cluster_id, segment_name, customers, revenue_share "
+            "from marts.segment_profiles order by cluster_id"
+        ):
+            print(f"  {cluster_id:>2}  {name:<30}{count:>10,} customers, {share:6.1%} of revenue")
+        (ari, cramers_v), = rows(
+            "select adjusted_rand_index, cramers_v from marts.segmentation_agreement "
+            "where segmentation_a = 'tier' and segmentation_b = 'cluster'"
+        )
+        print(f"\nTiers vs clusters: adjusted Rand index {ari:.2f}, Cramer's V {cramers_v:.2f}")
+    print(f"\nWarehouse: {db}")
+    print("Marts: marts.customer_segments, marts.segment_profiles, marts.tier_cluster_comparison,")
+    print("       marts.segmentation_agreement, marts.data_quality_summary, marts.rejected_transactions")
+    print('Query:  make query SQL="select * from marts.segment_profiles"')
+
+
+def command_query(options: argparse.Namespace) -> None:
+    with duckdb.connect(str(Path(options.db).resolve()), read_only=True) as con:
+        con.sql(options.sql).show(max_width=200, max_rows=options.limit)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rfm_segments", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=os.environ.get("SEGMENTS_DB") or str(DEFAULT_DB),
+                        help="DuckDB warehouse file (default: warehouse/segments.duckdb or $SEGMENTS_DB)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="generate or read the data, dbt build, summarise")
+    run.add_argument("--data", help="your transactions file (default: the embedded sample)")
+    run.add_argument("--rows", type=int, default=500_000, help="sample size in lines")
+    run.add_argument("--seed", type=int, default=42, help="sample generator seed")
+    run.add_argument("--vars", help="extra dbt vars, as YAML, e.g. '{n_clusters: 5}'")
+    run.set_defaults(handler=command_run)
+
+    summary = commands.add_parser("summary", help="summarise a built warehouse")
+    summary.set_defaults(handler=lambda options: print_summary(Path(options.db).resolve()))
+
+    query = commands.add_parser("query", help="run one SQL query against the warehouse")
+    query.add_argument("sql")
+    query.add_argument("--limit", type=int, default=40)
+    query.set_defaults(handler=command_query)
+
+    options = parser.parse_args(argv)
+    try:
+        options.handler(options)
+    except PipelineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except duckdb.Error as error:
+        print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,448 @@
+"""K-Means segmentation of per-customer RFM features.
+
+The dbt Python models call, in order::
+
+    evaluation = evaluate_k(rfm, k_min=2, k_max=8, seed=42)   # one row per k
+    k, reason = choose_k(evaluation)                           # or the user's n_clusters
+    labels = fit_clusters(rfm, n_clusters=k, seed=42)          # one row per customer
+    profiles = cluster_centroids(rfm, labels)                  # one row per cluster
+
+Everything here is a pure function of its arguments: no I/O, no global random state.
+Determinism: input rows are sorted by `customer_id` before any fitting or sampling, so the same
+customers in any row order give identical numbers, ids and names; results come back in the
+caller's row order.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from sklearn.cluster import KMeans
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+from sklearn.preprocessing import StandardScaler
+
+from rfm_segments.naming import SEGMENT_ARCHETYPES, archetypes_for_centres, unique_names
+
+__all__ = [
+    "FEATURES",
+    "SEGMENT_ARCHETYPES",
+    "SILHOUETTE_MARGIN",
+    "ClusteringError",
+    "prepare_features",
+    "evaluate_k",
+    "choose_k",
+    "mark_chosen",
+    "fit_ordered_kmeans",
+    "fit_clusters",
+    "cluster_centroids",
+]
+
+FEATURES: tuple[str, str, str] = ("recency_days", "frequency", "monetary")
+REQUIRED_COLUMNS: tuple[str, ...] = ("customer_id", *FEATURES)
+SOURCE = "customer_rfm"  # how error messages name the input table
+
+#: K-Means restarts; fixed (not "auto") so the result never depends on a library default.
+N_INIT = 10
+#: Rows the k sweep (and the final fit's restarts) run on; see `fit_ordered_kmeans`.
+FIT_SAMPLE_SIZE = 50_000
+#: How much higher a silhouette must be to overrule the elbow in `choose_k`.
+SILHOUETTE_MARGIN = 0.10
+
+EVALUATION_COLUMNS: tuple[str, ...] = (
+    "k",
+    "inertia",
+    "silhouette",
+    "calinski_harabasz",
+    "davies_bouldin",
+    "silhouette_sample_size",
+    "fit_sample_size",
+    "n_customers",
+    "note",
+)
+
+
+class ClusteringError(ValueError):
+    """The input or the request cannot be clustered; the message says why in one line."""
+
+
+# ---------------------------------------------------------------------------- features
+
+
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
+def _validate(rfm: pd.DataFrame) -> None:
+    """Raise ClusteringError naming the first problem that would make the fit meaningless."""
+    if len(rfm) == 0:
+        raise ClusteringError(f"no customers to cluster: {SOURCE} has 0 rows")
+    missing = [c for c in REQUIRED_COLUMNS if c not in rfm.columns]
+    if missing:
+        raise ClusteringError(f"{SOURCE} is missing column(s): {', '.join(missing)}")
+    for column in REQUIRED_COLUMNS:
+        n_null = int(rfm[column].isna().sum())
+        if n_null:
+            raise ClusteringError(f"{SOURCE} has {_rows(n_null)} with null {column}")
+    n_dup = int(rfm["customer_id"].duplicated().sum())
+    if n_dup:
+        raise ClusteringError(
+            f"{SOURCE} has {n_dup} duplicated customer_id value(s); expected one row per customer"
+        )
+    for column in FEATURES:
+        values = _as_float(rfm[column], column)
+        n_bad = int((~np.isfinite(values)).sum())
+        if n_bad:
+            raise ClusteringError(f"{SOURCE} has {_rows(n_bad)} with infinite {column}")
+        n_neg = int((values < 0).sum())
+        if n_neg:
+            raise ClusteringError(f"{SOURCE} has {_rows(n_neg)} with negative {column}")
+
+
+def _as_float(values: pd.Series, column: str) -> NDArray[np.float64]:
+    """Float view of a numeric column (DuckDB DECIMAL arrives as float or Decimal objects)."""
+    try:
+        return values.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ClusteringError(
+            f"{SOURCE} column {column} is not numeric (dtype {values.dtype})"
+        ) from None
+
+
+def _features(rfm: pd.DataFrame) -> tuple[NDArray[np.float64], StandardScaler]:
+    # log1p: RFM features are heavily right-skewed; unlogged, a few big spenders would own
+    # whole clusters. Scaling: otherwise recency (hundreds of days) would dominate distance.
+    logs = np.column_stack([np.log1p(_as_float(rfm[c], c)) for c in FEATURES])
+    scaler = StandardScaler().fit(logs)
+    return scaler.transform(logs), scaler
+
+
+def prepare_features(rfm: pd.DataFrame) -> tuple[NDArray[np.float64], StandardScaler]:
+    """Validated model features: standardised log1p(recency_days, frequency, monetary).
+
+    Returns the (n, 3) matrix in the input's row order and the fitted scaler, whose inverse
+    plus expm1 maps cluster centres back to days, orders and money. Raises ClusteringError on
+    no rows, missing columns, nulls, duplicated customer ids, infinite or negative values.
+    """
+    _validate(rfm)
+    return _features(rfm)
+
+
+def _sorted_features(rfm: pd.DataFrame) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """Features of the customers sorted by customer_id, and the sorting permutation.
+
+    Sorting first makes fits and samples independent of the caller's row order, down to the
+    floating-point summation order inside the scaler.
+    """
+    _validate(rfm)
+    order = np.argsort(rfm["customer_id"].astype(str).to_numpy(), kind="stable")
+    X, _ = _features(rfm.iloc[order])
+    return X, order
+
+
+def _n_distinct(X: NDArray[np.float64]) -> int:
+    """Number of distinct customers in feature space; ties (same R, F, M) count once."""
+    return int(len(np.unique(X, axis=0)))
+
+
+def _sample_rows(n: int, size: int, seed: int) -> NDArray[np.intp]:
+    """Seeded sample of at most `size` row positions, in ascending order (all rows if n <= size)."""
+    if n <= size:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
+
+
+# -------------------------------------------------------------------------- choosing k
+
+
+def evaluate_k(
+    rfm: pd.DataFrame,
+    k_min: int = 2,
+    k_max: int = 8,
+    seed: int = 42,
+    silhouette_sample_size: int = 10_000,
+    fit_sample_size: int = FIT_SAMPLE_SIZE,
+) -> pd.DataFrame:
+    """Fit K-Means for each k in k_min..k_max and score each fit; one row per k.
+
+    Columns: k, inertia, silhouette, calinski_harabasz, davies_bouldin,
+    silhouette_sample_size, fit_sample_size, n_customers, note.
+
+    Why samples: the sweep fits on a seeded sample of at most `fit_sample_size` customers
+    (the metrics barely move beyond a few ten thousand points, the run time does), and the
+    silhouette, which is quadratic in the number of points, on a seeded sample of at most
+    `silhouette_sample_size` of those. The sizes actually used are recorded per row.
+
+    The range is clamped to k <= (distinct customers in the fit sample) - 1, where the
+    silhouette is defined; if nothing is left, the table is a single k=1 row with NaN
+    metrics and a note saying why (choose_k then returns 1: one segment for everybody).
+    """
+    if k_min < 2 or k_max < k_min:
+        raise ClusteringError(f"need 2 <= k_min <= k_max, got k_min={k_min}, k_max={k_max}")
+    if silhouette_sample_size < 2 or fit_sample_size < 2:
+        raise ClusteringError("silhouette_sample_size and fit_sample_size must be at least 2")
+    X, _ = _sorted_features(rfm)
+    X_fit = X[_sample_rows(len(X), fit_sample_size, seed)]
+    n_fit = len(X_fit)
+    n_distinct = _n_distinct(X_fit)
+    k_high = min(k_max, n_distinct - 1)
+    where = "" if n_fit == len(X) else " in the fit sample"
+    few = (
+        f"only {n_distinct} distinct customer{'' if n_distinct == 1 else 's'}{where}: "
+        f"silhouette needs k <= {n_distinct - 1}"
+    )
+    note = ""
+    if k_high < k_min:
+        note = f"{few}, which leaves no k in {k_min}..{k_max}"
+    elif k_high < k_max:
+        note = f"{few}, so k_max={k_max} was lowered to {k_high}"
+    base = {"fit_sample_size": n_fit, "n_customers": len(X), "note": note}
+    if k_high < k_min:
+        return _evaluation_frame([{"k": 1, "silhouette_sample_size": 0, **base}])
+    sil_size = min(silhouette_sample_size, n_fit)
+    rows = []
+    for k in range(k_min, k_high + 1):
+        model = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit(X_fit)
+        labels = model.labels_
+        rows.append(
+            {
+                "k": k,
+                "inertia": float(model.inertia_),
+                "silhouette": _silhouette(X_fit, labels, sil_size, seed),
+                "calinski_harabasz": float(calinski_harabasz_score(X_fit, labels)),
+                "davies_bouldin": float(davies_bouldin_score(X_fit, labels)),
+                "silhouette_sample_size": sil_size,
+                **base,
+            }
+        )
+    return _evaluation_frame(rows)
+
+
+def _silhouette(X: NDArray[np.float64], labels: NDArray[np.int_], size: int, seed: int) -> float:
+    try:
+        return float(
+            silhouette_score(
+                X, labels, sample_size=size if size < len(X) else None, random_state=seed
+            )
+        )
+    except ValueError:  # the sample caught a single cluster: undefined, not fatal
+        return float("nan")
+
+
+def _evaluation_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows).reindex(columns=list(EVALUATION_COLUMNS))
+    floats = ["inertia", "silhouette", "calinski_harabasz", "davies_bouldin"]
+    ints = ["k", "silhouette_sample_size", "fit_sample_size", "n_customers"]
+    # "" rather than NULL notes: an all-NULL column has no type once written to DuckDB.
+    return frame.astype({**dict.fromkeys(floats, "float64"), **dict.fromkeys(ints, "int64")})
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _knee(ks: NDArray[np.int_], inertia: NDArray[np.float64]) -> int | None:
+    """k farthest below the chord from the first to the last point of the inertia curve.
+
+    Both axes are scaled to [0, 1] first (Kneedle), so the answer does not depend on units.
+    None when there is no interior point or the curve never sags below its chord.
+    """
+    if len(ks) < 3 or inertia[0] <= inertia[-1]:
+        return None
+    x = (ks - ks[0]) / (ks[-1] - ks[0])
+    y = (inertia - inertia[-1]) / (inertia[0] - inertia[-1])
+    gap = (1.0 - x) - y  # chord runs from (0, 1) to (1, 0)
+    i = int(np.argmax(gap[1:-1])) + 1  # first maximum: ties go to the smaller k
+    return int(ks[i]) if gap[i] > 1e-9 else None  # a straight line has no knee, rounding aside
+
+
+def choose_k(evaluation: pd.DataFrame) -> tuple[int, str]:
+    """Pick the number of clusters from an `evaluate_k` table; returns (k, reason in words).
+
+    Rule: find the knee of the inertia curve (the k farthest below the straight line from the
+    first to the last evaluated k, both axes scaled to [0, 1]), then take the k with the best
+    silhouette among the knee and its neighbours k-1 and k+1. The elbow is overruled only when
+    the best silhouette anywhere beats that choice by at least SILHOUETTE_MARGIN (0.10);
+    without a knee (fewer than three k, or no sag below the chord) the best silhouette wins.
+    Ties go to the smaller k. Rows with k < 2 or a NaN inertia or silhouette never win; if no
+    row is left, the answer is k=1 (one segment for everybody).
+    """
+    missing = [c for c in ("k", "inertia", "silhouette") if c not in evaluation.columns]
+    if missing:
+        raise ClusteringError(f"evaluation is missing column(s): {', '.join(missing)}")
+    table = evaluation.sort_values("k", kind="stable")
+    usable = table[
+        (table["k"] >= 2) & np.isfinite(table["inertia"]) & np.isfinite(table["silhouette"])
+    ]
+    if usable.empty:
+        notes = [n for n in table.get("note", pd.Series(dtype=str)).dropna() if str(n)]
+        return 1, "no k >= 2 could be evaluated" + (f": {notes[0]}" if notes else "")
+    ks = usable["k"].to_numpy(dtype=int)
+    sil = usable["silhouette"].to_numpy(dtype=float)
+    n = len(ks)
+    best = int(np.argmax(sil))  # first maximum, ks ascending: ties go to the smaller k
+
+    def rank(i: int) -> str:
+        return _ordinal(1 + int((sil > sil[i]).sum()))
+
+    knee = _knee(ks, usable["inertia"].to_numpy(dtype=float))
+    if knee is None:
+        why = (
+            f"only {n} value{'' if n == 1 else 's'} of k, too few for a knee"
+            if n < 3
+            else "no knee in the inertia curve"
+        )
+        return int(ks[best]), f"{why}; best silhouette {sil[best]:.2f} at k={ks[best]}"
+    near = np.flatnonzero(np.abs(ks - knee) <= 1)
+    pick = int(near[np.argmax(sil[near])])
+    if sil[best] - sil[pick] >= SILHOUETTE_MARGIN - 1e-12:  # 0.51 - 0.41 is 0.0999...
+        return int(ks[best]), (
+            f"silhouette {sil[best]:.2f} at k={ks[best]} is clearly the best of {n}, "
+            f"{sil[best] - sil[pick]:.2f} above the best near the knee of inertia at k={knee}"
+        )
+    if ks[pick] == knee:
+        return knee, (
+            f"knee of inertia at k={knee}; silhouette {sil[pick]:.2f} ({rank(pick)} best of {n})"
+        )
+    return int(ks[pick]), (
+        f"knee of inertia at k={knee}; k={ks[pick]} has the best silhouette within 1 of it, "
+        f"{sil[pick]:.2f} ({rank(pick)} best of {n})"
+    )
+
+
+def mark_chosen(evaluation: pd.DataFrame, k: int, reason: str) -> pd.DataFrame:
+    """Copy of `evaluation` with `is_chosen` (bool) and `choice_reason` ("" on other rows).
+
+    Works for a user override too; a k outside the evaluated range marks no row.
+    """
+    out = evaluation.copy()
+    out["is_chosen"] = out["k"].to_numpy() == k
+    out["choice_reason"] = np.where(out["is_chosen"], reason, "")
+    return out
+
+
+# ----------------------------------------------------------------------- final fitting
+
+
+def _value_order(centres: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Centre indices from most to least valuable.
+
+    Value = mean of standardised (-log recency, log frequency, log monetary); ties broken by
+    recency, then frequency, then monetary, so the order is total and repeatable.
+    """
+    r, f, m = centres[:, 0], centres[:, 1], centres[:, 2]
+    score = (-r + f + m) / 3.0
+    return np.lexsort((-m, -f, r, -score))  # last key sorts first
+
+
+def fit_ordered_kmeans(
+    X: NDArray[np.float64],
+    n_clusters: int,
+    seed: int,
+    fit_sample_size: int = FIT_SAMPLE_SIZE,
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """K-Means on feature rows X with clusters renumbered 1..k by value (1 = most valuable).
+
+    Returns (labels in 1..k, centres in feature space, row i = cluster i+1). K-Means numbers
+    clusters arbitrarily; ordering by value is what makes ids and names stable across
+    rebuilds. For speed, the N_INIT restarts run on the same seeded sample of at most
+    `fit_sample_size` rows that `evaluate_k` scored; the best of them is then refined by
+    Lloyd iterations on all rows, so every customer shapes the final centres.
+    The caller guarantees 1 <= n_clusters <= distinct rows of X; X's row order matters.
+    """
+    if n_clusters == 1:  # nothing to search: the centre is the mean
+        return np.ones(len(X), dtype=np.int64), X.mean(axis=0, keepdims=True)
+    X_fit = X[_sample_rows(len(X), fit_sample_size, seed)]
+    if len(X_fit) < len(X) and _n_distinct(X_fit) < n_clusters:
+        X_fit = X  # the sample missed rare points that the k clusters need: use everyone
+    model = KMeans(n_clusters=n_clusters, n_init=N_INIT, random_state=seed).fit(X_fit)
+    if len(X_fit) < len(X):
+        model = KMeans(
+            n_clusters=n_clusters, init=model.cluster_centers_, n_init=1, random_state=seed
+        ).fit(X)
+    order = _value_order(model.cluster_centers_)
+    new_id = np.empty(n_clusters, dtype=np.int64)
+    new_id[order] = np.arange(1, n_clusters + 1)
+    return new_id[model.labels_], model.cluster_centers_[order]
+
+
+def fit_clusters(
+    rfm: pd.DataFrame,
+    n_clusters: int,
+    seed: int = 42,
+    fit_sample_size: int = FIT_SAMPLE_SIZE,
+) -> pd.DataFrame:
+    """Segment every customer: customer_id, cluster_id (1 = most valuable), segment_name,
+    segment_archetype; one row per input row, in the input's order.
+
+    `segment_archetype` is always one of SEGMENT_ARCHETYPES (see rfm_segments.naming);
+    `segment_name` is the archetype, suffixed " (2)", " (3)", ... for the less valuable
+    clusters when several share one. Raises ClusteringError if there are fewer distinct
+    customers than n_clusters (e.g. all customers identical and n_clusters > 1).
+    """
+    try:
+        k = operator.index(n_clusters)  # ints and numpy ints; not floats, strings or None
+    except TypeError:
+        k = 0
+    if k < 1 or isinstance(n_clusters, bool):
+        raise ClusteringError(f"n_clusters must be a positive integer, got {n_clusters!r}")
+    n_clusters = k
+    X, order = _sorted_features(rfm)
+    n_distinct = _n_distinct(X)
+    if n_clusters > n_distinct:
+        raise ClusteringError(
+            f"cannot make {n_clusters} clusters: {SOURCE} has only {n_distinct} distinct "
+            f"customer(s) by (recency_days, frequency, monetary) among {len(X)}; "
+            f"ask for at most {n_distinct}"
+        )
+    sorted_labels, centres = fit_ordered_kmeans(X, n_clusters, seed, fit_sample_size)
+    archetypes = archetypes_for_centres(centres, X)
+    names = unique_names(archetypes)
+    cluster_id = np.empty(len(X), dtype=np.int64)
+    cluster_id[order] = sorted_labels
+    return pd.DataFrame(
+        {
+            "customer_id": rfm["customer_id"].to_numpy(),
+            "cluster_id": cluster_id,
+            "segment_name": np.asarray(names, dtype=object)[cluster_id - 1],
+            "segment_archetype": np.asarray(archetypes, dtype=object)[cluster_id - 1],
+        }
+    ).astype({"segment_name": "str", "segment_archetype": "str"})
+
+
+def cluster_centroids(rfm: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """Per cluster: cluster_id, segment_name, segment_archetype, n_customers, and the centre
+    in original units (recency_days, frequency, monetary), one row per cluster by cluster_id.
+
+    The centre is expm1 of the mean log1p of the members, i.e. the K-Means centre mapped back
+    from feature space: a "typical member" (geometric-mean-like), not dragged by outliers the
+    way an arithmetic mean of spend would be. `labels` is `fit_clusters` output for `rfm`.
+    """
+    _validate(rfm)
+    label_columns = ["customer_id", "cluster_id", "segment_name", "segment_archetype"]
+    missing = [c for c in label_columns if c not in labels.columns]
+    if missing:
+        raise ClusteringError(f"labels are missing column(s): {', '.join(missing)}")
+    logs = pd.DataFrame(
+        {c: np.log1p(_as_float(rfm[c], c)) for c in FEATURES}
+    ).assign(customer_id=rfm["customer_id"].to_numpy())
+    same_rows = len(labels) == len(rfm) and bool(
+        (labels["customer_id"].to_numpy() == rfm["customer_id"].to_numpy()).all()
+    )
+    if same_rows:  # the usual case, fit_clusters output as is: skip the costly join
+        merged = logs.assign(**{c: labels[c].to_numpy() for c in label_columns[1:]})
+    else:
+        merged = logs.merge(labels[label_columns], on="customer_id", how="left", validate="1:1")
+    n_unlabelled = int(merged["cluster_id"].isna().sum())
+    if n_unlabelled:
+        raise ClusteringError(f"labels have no cluster for {n_unlabelled} customer(s) of {SOURCE}")
+    grouped = merged.groupby(["cluster_id", "segment_name", "segment_archetype"], sort=True)
+    centres = np.expm1(grouped[list(FEATURES)].mean())
+    out = centres.assign(n_customers=grouped.size()).reset_index()
+    out = out.astype({"cluster_id": "int64", "n_customers": "int64"})
+    return out[
+        ["cluster_id", "segment_name", "segment_archetype", "n_customers", *FEATURES]
+    ]

@@ -1,0 +1,50 @@
+"""Shared fixtures: real dbt builds into temporary DuckDB files."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def run_pipeline(tmp: Path, *args: str, db_name: str = "segments.duckdb") -> subprocess.CompletedProcess:
+    """Runs `python -m rfm_segments --db <tmp>/<db_name> <args>` with its own dbt target folder."""
+    env = dict(os.environ)
+    env.update(DBT_TARGET_PATH=str(tmp / "target"), DBT_LOG_PATH=str(tmp / "logs"))
+    return subprocess.run(
+        [sys.executable, "-m", "rfm_segments", "--db", str(tmp / db_name), *args],
+        cwd=REPO, env=env, capture_output=True, text=True,
+    )
+
+
+def build(tmp: Path, *args: str, db_name: str = "segments.duckdb") -> Path:
+    result = run_pipeline(tmp, "run", *args, db_name=db_name)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return tmp / db_name
+
+
+@pytest.fixture(scope="session")
+def sample_csv(tmp_path_factory) -> Path:
+    from rfm_segments.sample_data import generate
+
+    path = tmp_path_factory.mktemp("sample") / "online_retail_60000.csv"
+    generate(path, rows=60_000, seed=7)
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory, sample_csv) -> Path:
+    return build(tmp_path_factory.mktemp("build"), "--data", str(sample_csv))
+
+
+@pytest.fixture()
+def query(sample_db):
+    con = duckdb.connect(str(sample_db), read_only=True)
+    yield lambda sql: con.execute(sql)
+    con.close()

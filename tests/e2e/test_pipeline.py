@@ -1,0 +1,134 @@
+"""End to end: the real `dbt build` (all dbt data and unit tests) on generated and real data."""
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+from conftest import SHARED_DATA, build
+from rfm_segments import pandas_reference
+
+MARTS = [
+    "marts.clean_transactions", "marts.rejected_transactions", "marts.data_quality_summary",
+    "marts.customer_rfm", "marts.rfm_cut_points", "marts.customer_rfm_tiers",
+    "clustering.cluster_k_evaluation", "clustering.customer_clusters", "clustering.cluster_centroids",
+    "marts.customer_segments", "marts.segment_profiles", "marts.tier_cluster_comparison",
+    "marts.segmentation_agreement",
+]
+
+
+def mart_digest(db) -> dict[str, str]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {
+            mart: hashlib.sha256(
+                con.execute(f"select * from {mart} order by all").df().to_csv(index=False).encode()
+            ).hexdigest()
+            for mart in MARTS
+        }
+
+
+def test_every_line_lands_exactly_once(query, sample_csv):
+    lines = sum(1 for _ in open(sample_csv)) - 1
+    summary = dict(query("select outcome, rows from marts.data_quality_summary").fetchall())
+    assert sum(summary.values()) == lines == 60_000
+    assert summary["valid"] == query("select count(*) from marts.clean_transactions").fetchone()[0]
+    assert lines - summary["valid"] == query("select count(*) from marts.rejected_transactions").fetchone()[0]
+    for reason in ("missing_customer", "cancellation", "non_product_code", "duplicate", "non_positive_price"):
+        assert summary[reason] > 0, reason
+
+
+def test_rfm_and_tiers_match_an_independent_pandas_implementation(query, sample_csv):
+    raw = pandas_reference.read_online_retail(sample_csv)
+    expected = pandas_reference.rfm_tiers(pandas_reference.customer_rfm(raw)).set_index("customer_id").sort_index()
+    actual = query(
+        "select customer_id, recency_days, frequency, monetary::double as monetary, "
+        "r_score, f_score, m_score, rfm_score, tier from marts.customer_segments"
+    ).df().set_index("customer_id").sort_index()
+    assert list(actual.index) == list(expected.index)
+    for column in ("recency_days", "frequency", "r_score", "f_score", "m_score", "rfm_score", "tier"):
+        assert (actual[column].to_numpy() == expected[column].to_numpy()).all(), column
+    np.testing.assert_allclose(actual["monetary"], expected["monetary"], atol=0.006)
+
+
+def test_as_of_date_is_the_day_after_the_last_valid_sale(query):
+    as_of, last_sale = query(
+        "select (select max(as_of_date) from marts.customer_rfm), "
+        "(select max(invoice_date) from marts.clean_transactions)"
+    ).fetchone()
+    assert (as_of - last_sale).days == 1
+    assert query("select min(recency_days) from marts.customer_rfm").fetchone()[0] == 1
+
+
+def test_every_customer_has_tier_cluster_name_and_strategy(query):
+    customers = query("select count(*) from marts.customer_rfm").fetchone()[0]
+    segments = query(
+        "select count(*), count(tier), count(cluster_id), count(segment_name), count(strategy), "
+        "count(distinct cluster_id), count(distinct segment_name) from marts.customer_segments"
+    ).fetchone()
+    assert segments[:5] == (customers,) * 5
+    assert segments[5] == segments[6] >= 2
+    chosen = query("select k from clustering.cluster_k_evaluation where is_chosen").fetchall()
+    assert chosen == [(segments[5],)]
+
+
+def test_segment_profiles_add_up(query):
+    customers, share, revenue, revenue_share = query(
+        "select sum(customers), sum(customer_share), sum(revenue), sum(revenue_share) from marts.segment_profiles"
+    ).fetchone()
+    total_customers, total_revenue = query("select count(*), sum(monetary) from marts.customer_rfm").fetchone()
+    assert customers == total_customers
+    assert revenue == total_revenue
+    assert share == pytest.approx(1) and revenue_share == pytest.approx(1)
+    # Cluster 1 is the most valuable: its customers spend more than the last cluster's.
+    first, last = query(
+        "select first(median_monetary order by cluster_id), last(median_monetary order by cluster_id) "
+        "from marts.segment_profiles"
+    ).fetchone()
+    assert first > last
+
+
+def test_agreement_figures_equal_scikit_learn(query):
+    pairs = query("select tier, cluster_id from marts.customer_segments").df()
+    ari, nmi, cramers_v = query(
+        "select adjusted_rand_index, normalized_mutual_information, cramers_v from marts.segmentation_agreement"
+    ).fetchone()
+    assert ari == pytest.approx(adjusted_rand_score(pairs["tier"], pairs["cluster_id"]), abs=1e-9)
+    assert nmi == pytest.approx(normalized_mutual_info_score(pairs["tier"], pairs["cluster_id"]), abs=1e-9)
+    table = pd.crosstab(pairs["tier"], pairs["cluster_id"]).to_numpy(dtype=float)
+    expected = np.outer(table.sum(1), table.sum(0)) / table.sum()
+    chi2 = ((table - expected) ** 2 / expected).sum()
+    assert cramers_v == pytest.approx(np.sqrt(chi2 / (table.sum() * (min(table.shape) - 1))), abs=1e-9)
+
+
+def test_comparison_cells_cover_every_customer(query):
+    rows = query(
+        "select sum(customers), sum(share_of_customers) from marts.tier_cluster_comparison"
+    ).fetchone()
+    assert rows[0] == query("select count(*) from marts.customer_segments").fetchone()[0]
+    assert rows[1] == pytest.approx(1)
+    per_tier = query(
+        "select tier, sum(share_of_tier) from marts.tier_cluster_comparison group by 1"
+    ).fetchall()
+    assert all(share == pytest.approx(1) for _, share in per_tier)
+
+
+def test_rebuild_gives_identical_marts(sample_db, sample_csv, tmp_path):
+    again = build(tmp_path, "--data", str(sample_csv))
+    assert mart_digest(again) == mart_digest(sample_db)
+
+
+def test_real_online_retail_sample_every_row_accounted_for(tmp_path):
+    path = SHARED_DATA / "online_retail_sample.csv"
+    db = build(tmp_path, "--data", str(path))
+    raw = pandas_reference.read_online_retail(path)
+    expected = pandas_reference.classify_lines(raw).fillna("valid").value_counts().to_dict()
+    with duckdb.connect(str(db), read_only=True) as con:
+        summary = dict(con.execute("select outcome, rows from marts.data_quality_summary where rows > 0").fetchall())
+    assert sum(summary.values()) == 30_000
+    assert summary == expected
+    # The file's published dirt, counted on the raw text.
+    assert summary["missing_customer"] == (raw["CustomerID"] == "").sum() == 2_000
