@@ -42,10 +42,10 @@ SELECT *, sum(share) OVER (ORDER BY persona_no) - share AS share_from,
           sum(share) OVER (ORDER BY persona_no) AS share_to
 FROM (VALUES
     -- no, persona,   share, invoices, lines/inv, qty x, first_from..to, last_from..to, cancel
-    (1, 'whale',     0.005, 25, 60, 10, 60, 5, 0.00, 0.05, 1.00, 1.00, 0.25),
+    (1, 'whale',     0.005, 30, 70, 10, 60, 6, 0.00, 0.05, 1.00, 1.00, 0.25),
     (2, 'loyal',     0.095, 10, 30,  5, 40, 2, 0.00, 0.30, 0.97, 1.00, 0.22),
     (3, 'regular',   0.330,  3, 10,  3, 35, 1, 0.00, 0.50, 0.80, 1.00, 0.18),
-    (4, 'new',       0.090,  1,  3,  2, 30, 1, 0.84, 0.95, 1.00, 1.00, 0.10),
+    (4, 'new',       0.090,  1,  4,  2, 30, 1, 0.84, 0.95, 1.00, 1.00, 0.10),
     (5, 'dormant',   0.150,  2,  6,  2, 30, 1, 0.00, 0.15, 0.30, 0.55, 0.15),
     (6, 'one_off',   0.330,  1,  1,  1, 30, 1, 0.00, 0.00, 1.00, 1.00, 0.08)
 ) p(persona_no, persona, share, inv_min, inv_max, lines_min, lines_max, qty_mult,
@@ -140,7 +140,10 @@ SET VARIABLE catalogue = (
 
 CREATE TEMP TABLE customers AS
 WITH drawn AS (
-    SELECT range AS cust_no, unif(range, 0, 10) AS u_persona FROM range({n_customers})
+    -- personas from a seeded low-discrepancy (golden ratio) sequence rather than independent
+    -- draws: shares come out exact, so even a small file gets its one or two whales
+    SELECT range AS cust_no, (range * 0.6180339887498949 + unif(0, 0, 10)) % 1 AS u_persona
+    FROM range({n_customers})
 )
 SELECT d.cust_no, 12346 + d.cust_no + d.cust_no // 3 AS customer_id, p.*,
     p.inv_min + floor(unif(d.cust_no, 0, 11) * (p.inv_max - p.inv_min + 1))::INT AS n_invoices,
@@ -373,7 +376,7 @@ def generate(out_path: str | os.PathLike[str], rows: int = 500_000, seed: int = 
                   quantities=_sql_list(QUANTITIES), hours=_sql_list(HOURS))
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     with tempfile.TemporaryDirectory(prefix="rfm_sample_") as spill, duckdb.connect() as con:
-        con.execute(f"SET temp_directory = '{spill}'")
+        con.execute(f"SET temp_directory = '{_quote(Path(spill))}'")
         con.execute(SETUP_SQL.format(**params))
         customer_lines = con.execute(
             "SELECT sum(n_lines + n_cancel) FROM customer_units").fetchone()[0]
