@@ -190,11 +190,11 @@ def scatter_3d(sample: list[dict], names: dict[int, str]) -> Chart:
         ))
     axis = {"type": "log", "dtick": 1, "backgroundcolor": "#fafafa"}
     return Chart("scatter_3d", _layout(
-        fig, height=560, legend={"orientation": "h", "y": -0.02},
+        fig, height=620, legend={"orientation": "h", "y": -0.02},
         scene={"xaxis": {**axis, "title": {"text": "recency (days, log)"}, "autorange": "reversed"},
                "yaxis": {**axis, "title": {"text": "orders (log)"}},
                "zaxis": {**axis, "title": {"text": "spend (log)"}},
-               "aspectmode": "cube", "camera": {"eye": {"x": 1.5, "y": 1.5, "z": 0.8}}},
+               "aspectmode": "cube", "camera": {"eye": {"x": 1.35, "y": 1.35, "z": 0.8}}},
         legend_itemsizing="constant", margin={"l": 0, "r": 0, "t": 10, "b": 0}))
 
 
@@ -283,12 +283,13 @@ def quality_chart(quality: list[dict]) -> Chart:
         rejected = [q for q in quality if q["outcome"] == "valid"]
     fig = go.Figure(go.Bar(
         y=[q["outcome"].replace("_", " ") for q in rejected], x=[q["rows"] for q in rejected], orientation="h",
-        text=[f"{q['rows']:,}" for q in rejected], textposition="outside", marker={"color": "#fdae6b"},
+        text=[f"{q['rows']:,}" for q in rejected], textposition="outside", cliponaxis=False,
+        marker={"color": "#fdae6b"},
         hovertext=[q["description"] for q in rejected], name="lines",
     ))
     return Chart("quality_chart", _layout(fig, height=60 + 34 * len(rejected), showlegend=False,
                                           xaxis={"title": {"text": "input lines set aside"}},
-                                          margin={"l": 170, "r": 60, "t": 10, "b": 50}))
+                                          margin={"l": 170, "r": 90, "t": 10, "b": 50}))
 
 
 # ------------------------------------------------------------------------------ page
