@@ -38,8 +38,20 @@ class Chart:
 
     @property
     def json(self) -> str:
-        # "</" would end the <script> element the JSON sits in.
-        return json.dumps(self.figure, separators=(",", ":")).replace("</", "<\\/")
+        # NaN (an undefined metric) is not JSON; "</" would end the <script> element the JSON sits in.
+        text = json.dumps(_finite(self.figure), separators=(",", ":"), allow_nan=False, default=float)
+        return text.replace("</", "<\\/")
+
+
+def _finite(value):
+    """The figure with NaN and infinities replaced by None (plotly draws a gap)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _colour(cluster_id: int) -> str:

@@ -6,6 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from conftest import build, run_pipeline
@@ -51,7 +52,12 @@ def test_report_says_when_it_shows_a_sample(sampled_db, tmp_path):
     html = render(sampled_db, tmp_path / "report.html")
     customers = re.search(r"Showing a random sample of ([\d,]+) of ([\d,]+) customers", html)
     assert customers and customers.group(1) == "200" and int(customers.group(2).replace(",", "")) > 200
-    assert "resamples of\n    300 customers" in html or "300 customers" in html
+    assert re.search(r"refitted the model 5 times on random resamples of\s+300 customers", html)
+    with duckdb.connect(str(sampled_db), read_only=True) as con:  # the bounded cost is on record
+        assert con.execute(
+            "select distinct sample_size, n_resamples, n_customers > 300 from clustering.cluster_stability"
+        ).fetchall() == [(300, 5, True)]
+        assert con.execute("select count(*) from clustering.cluster_silhouette_values").fetchone()[0] == 200
 
 
 def test_missing_warehouse_is_a_one_line_error(tmp_path):
@@ -78,3 +84,15 @@ def test_report_renders_in_headless_chromium(sample_db, tmp_path):
     assert screenshot.stat().st_size > 50_000
     if os.environ.get("REPORT_SCREENSHOT"):  # keep a copy to look at
         shutil.copy(screenshot, os.environ["REPORT_SCREENSHOT"])
+
+
+def test_report_flags_an_unstable_segment(sample_db, tmp_path):
+    db = tmp_path / "segments.duckdb"
+    shutil.copy(sample_db, db)
+    with duckdb.connect(str(db)) as con:
+        (name,) = con.execute("select segment_name from marts.segment_profiles where cluster_id = 2").fetchone()
+        con.execute("update marts.segment_profiles set is_stable = false, stability_jaccard = 0.41 where cluster_id = 2")
+    html = render(db, tmp_path / "report.html")
+    assert f"1 of 4 segments is unstable: {name}" in html
+    assert html.count("(unstable segment: check before acting)") == 1
+    assert '<span class="warn">no</span> (0.41)' in html
