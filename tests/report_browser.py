@@ -68,9 +68,28 @@ def inspect_report(report: Path, screenshot: Path) -> dict:
             title = page.title()
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot), full_page=True)
+            rotated = _drag_rotates(page, "scatter_3d")
         finally:
             browser.close()
-    return {**problems, "charts": charts, "expected_charts": expected, "title": title}
+    return {**problems, "charts": charts, "expected_charts": expected, "title": title, "rotated": rotated}
+
+
+def _drag_rotates(page, chart_id: str) -> bool | None:
+    """Drag across a 3D chart like a user; True if its camera moved (None: no such chart)."""
+    chart = page.locator(f"#{chart_id}")
+    if chart.count() == 0:
+        return None
+    eye = f"() => JSON.stringify(document.getElementById('{chart_id}').layout.scene.camera.eye)"
+    before = page.evaluate(eye)
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 150, y + 20, steps=10)
+    page.mouse.up()
+    page.wait_for_timeout(300)
+    return page.evaluate(eye) != before
 
 
 if __name__ == "__main__":

@@ -81,6 +81,7 @@ def test_report_renders_in_headless_chromium(sample_db, tmp_path):
         assert chart["traces"], chart_id
         assert all(trace["points"] > 0 for trace in chart["traces"]), chart
     assert {t["type"] for t in charts["scatter_3d"]["traces"]} == {"scatter3d"}
+    assert page["rotated"] is True  # a user can rotate the 3D scatter
     assert screenshot.stat().st_size > 50_000
     if os.environ.get("REPORT_SCREENSHOT"):  # keep a copy to look at
         shutil.copy(screenshot, os.environ["REPORT_SCREENSHOT"])
