@@ -16,6 +16,7 @@ import duckdb
 import jinja2
 import plotly
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -275,16 +276,20 @@ def heatmap_chart(cells: list[dict], names: dict[int, str]) -> Chart:
 
 def named_treemap(named: list[dict]) -> Chart:
     rows = [n for n in named if n["customers"] > 0]
+    shares = [float(n["revenue_share"] or 0) for n in rows]
+    top = max(shares, default=0) or 1.0
+    # Colours computed here (not a colorscale) so the root tile stays white.
+    colours = sample_colorscale("YlGnBu", [0.05 + 0.9 * share / top for share in shares])
+    root = "All customers"
     fig = go.Figure(go.Treemap(
-        labels=[n["named_segment"] for n in rows], parents=[""] * len(rows),
-        values=[n["customers"] for n in rows],
-        customdata=[[n["revenue_share"] or 0, n["recommended_action"]] for n in rows],
-        marker={"colors": [n["revenue_share"] or 0 for n in rows], "colorscale": "YlGnBu",
-                "colorbar": {"title": {"text": "share of<br>revenue"}, "tickformat": ".0%"}, "showscale": True},
+        labels=[root] + [n["named_segment"] for n in rows], parents=[""] + [root] * len(rows),
+        values=[sum(n["customers"] for n in rows)] + [n["customers"] for n in rows], branchvalues="total",
+        customdata=[[1.0, ""]] + [[share, n["recommended_action"]] for share, n in zip(shares, rows)],
+        marker={"colors": ["white"] + colours, "pad": {"t": 4, "l": 2, "r": 2, "b": 2}},
         texttemplate="<b>%{label}</b><br>%{value:,} customers<br>%{customdata[0]:.0%} of revenue",
         hovertemplate="<b>%{label}</b><br>%{value:,} customers<br>%{customdata[0]:.1%} of revenue"
                       "<br>%{customdata[1]}<extra></extra>",
-        root={"color": "white"}, pathbar={"visible": False},
+        pathbar={"visible": False},
     ))
     return Chart("named_treemap", _layout(fig, height=420, margin={"l": 10, "r": 10, "t": 10, "b": 10}))
 
