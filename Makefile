@@ -8,11 +8,12 @@ SEED        ?= 42
 SEGMENTS_DB ?= $(CURDIR)/warehouse/segments.duckdb
 export SEGMENTS_DB := $(abspath $(SEGMENTS_DB))
 
-.PHONY: run test query summary clean help
+.PHONY: run test query summary report chromium clean help
 
 help:
 	@echo "make run    build the segments on the embedded sample (ROWS=$(ROWS), SEED=$(SEED))"
 	@echo "make test   run every test (pytest, dbt data and unit tests)"
+	@echo "make report render the HTML report (warehouse/segments_report.html) from the built warehouse"
 	@echo 'make query SQL="select * from marts.segment_profiles"'
 
 # The environment is rebuilt only when the dependencies change, so later runs start in seconds.
@@ -29,10 +30,18 @@ run: $(STAMP)
 summary: $(STAMP)
 	@$(BIN)/python -m rfm_segments summary
 
+report: $(STAMP)
+	@$(BIN)/python -m rfm_segments report
+
+# The report's browser test drives Debian's Chromium (never a downloaded browser build).
+chromium:
+	@test -x /usr/bin/chromium || { echo "==> installing Debian's chromium for the report's browser test"; \
+		apt-get update > /dev/null && apt-get install -y chromium > /dev/null; }
+
 query: $(STAMP)
 	@$(BIN)/python -m rfm_segments query "$(SQL)"
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	@$(BIN)/python -m pytest
 
 clean:

@@ -66,6 +66,22 @@ def command_run(options: argparse.Namespace) -> None:
         dbt_args += ["--vars", options.vars]
     run_dbt(dbt_args, db, raw)
     print_summary(db)
+    write_report(db, Path(options.report) if options.report else report_path(db))
+
+
+def report_path(db: Path) -> Path:
+    """The report sits next to its warehouse: warehouse/segments.duckdb -> warehouse/segments_report.html."""
+    return db.with_name(f"{db.stem}_report.html")
+
+
+def write_report(db: Path, out: Path) -> None:
+    from rfm_segments.report import ReportError, render_report
+
+    try:
+        path = render_report(db, out.resolve())
+    except ReportError as error:
+        raise PipelineError(str(error)) from None
+    print(f"Report: {path}  (open it in a browser; works offline)")
 
 
 def print_summary(db: Path) -> None:
@@ -93,19 +109,38 @@ def print_summary(db: Path) -> None:
             print(f"  {tier:<26}{count:>12,}   revenue {revenue:>16,.2f}")
         (k, reason), = rows("select k, choice_reason from clustering.cluster_k_evaluation where is_chosen")
         print(f"\nK-Means clusters: k={k} ({reason})")
-        for cluster_id, name, count, share in rows(
-            "select cluster_id, segment_name, customers, revenue_share "
+        (silhouette, sample), = rows(
+            "select silhouette, silhouette_sample_size from clustering.cluster_k_evaluation where is_chosen"
+        )
+        (refit_ari, resamples), = rows(
+            "select max(refit_ari_mean), max(n_resamples) from clustering.cluster_stability"
+        )
+        unstable = [name for name, in rows(
+            "select segment_name from marts.segment_profiles where not is_stable order by cluster_id"
+        )]
+        print(f"Evidence: silhouette {silhouette:.2f} (sample of {sample:,}); stability over {resamples} refits: "
+              f"ARI {refit_ari:.2f}, " + (f"unstable (Jaccard < 0.6): {', '.join(unstable)}" if unstable
+                                          else "every cluster stable (Jaccard >= 0.6)"))
+        for cluster_id, name, count, share, jaccard in rows(
+            "select cluster_id, segment_name, customers, revenue_share, stability_jaccard "
             "from marts.segment_profiles order by cluster_id"
         ):
-            print(f"  {cluster_id:>2}  {name:<30}{count:>10,} customers, {share:6.1%} of revenue")
+            print(f"  {cluster_id:>2}  {name:<30}{count:>10,} customers, {share:6.1%} of revenue, "
+                  f"stability {jaccard:.2f}")
         (ari, cramers_v), = rows(
             "select adjusted_rand_index, cramers_v from marts.segmentation_agreement "
             "where segmentation_a = 'tier' and segmentation_b = 'cluster'"
         )
         print(f"\nTiers vs clusters: adjusted Rand index {ari:.2f}, Cramer's V {cramers_v:.2f}")
+        agreement = rows(
+            "select segmentation_a, segmentation_b, adjusted_rand_index from marts.segmentation_agreement "
+            "where segmentation_b = 'named_segment' order by segmentation_a desc"
+        )
+        print("Named RFM segments vs " + ", vs ".join(f"{a}s: ARI {value:.2f}" for a, _, value in agreement))
     print(f"\nWarehouse: {db}")
     print("Marts: marts.customer_segments, marts.segment_profiles, marts.tier_cluster_comparison,")
-    print("       marts.segmentation_agreement, marts.data_quality_summary, marts.rejected_transactions")
+    print("       marts.segmentation_agreement, marts.data_quality_summary, marts.rejected_transactions,")
+    print("       marts.named_segment_profiles, marts.segment_lens_comparison, clustering.cluster_stability")
     print('Query:  make query SQL="select * from marts.segment_profiles"')
 
 
@@ -125,10 +160,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--rows", type=int, default=500_000, help="sample size in lines")
     run.add_argument("--seed", type=int, default=42, help="sample generator seed")
     run.add_argument("--vars", help="extra dbt vars, as YAML, e.g. '{n_clusters: 5}'")
+    run.add_argument("--report", help="where the HTML report goes (default: next to the warehouse)")
     run.set_defaults(handler=command_run)
 
     summary = commands.add_parser("summary", help="summarise a built warehouse")
     summary.set_defaults(handler=lambda options: print_summary(Path(options.db).resolve()))
+
+    report = commands.add_parser("report", help="render the HTML report from a built warehouse")
+    report.add_argument("--out", help="HTML file to write (default: next to the warehouse)")
+    report.set_defaults(handler=lambda options: write_report(
+        Path(options.db).resolve(), Path(options.out) if options.out else report_path(Path(options.db).resolve())))
 
     query = commands.add_parser("query", help="run one SQL query against the warehouse")
     query.add_argument("sql")

@@ -17,7 +17,8 @@ MARTS = [
     "marts.customer_rfm", "marts.rfm_cut_points", "marts.customer_rfm_tiers",
     "clustering.cluster_k_evaluation", "clustering.customer_clusters", "clustering.cluster_centroids",
     "marts.customer_segments", "marts.segment_profiles", "marts.tier_cluster_comparison",
-    "marts.segmentation_agreement",
+    "marts.segmentation_agreement", "clustering.cluster_stability", "clustering.cluster_silhouette_values",
+    "marts.named_segment_profiles", "marts.segment_lens_comparison",
 ]
 
 
@@ -91,14 +92,20 @@ def test_segment_profiles_add_up(query):
     assert first > last
 
 
-def test_agreement_figures_equal_scikit_learn(query):
-    pairs = query("select tier, cluster_id from marts.customer_segments").df()
+@pytest.mark.parametrize(
+    "lens_a, lens_b, column_a, column_b",
+    [("tier", "cluster", "tier", "cluster_id"), ("tier", "named_segment", "tier", "named_segment"),
+     ("cluster", "named_segment", "cluster_id", "named_segment")],
+)
+def test_agreement_figures_equal_scikit_learn(query, lens_a, lens_b, column_a, column_b):
+    pairs = query(f"select {column_a} as a, {column_b} as b from marts.customer_segments").df()
     ari, nmi, cramers_v = query(
-        "select adjusted_rand_index, normalized_mutual_information, cramers_v from marts.segmentation_agreement"
+        "select adjusted_rand_index, normalized_mutual_information, cramers_v from marts.segmentation_agreement "
+        f"where segmentation_a = '{lens_a}' and segmentation_b = '{lens_b}'"
     ).fetchone()
-    assert ari == pytest.approx(adjusted_rand_score(pairs["tier"], pairs["cluster_id"]), abs=1e-9)
-    assert nmi == pytest.approx(normalized_mutual_info_score(pairs["tier"], pairs["cluster_id"]), abs=1e-9)
-    table = pd.crosstab(pairs["tier"], pairs["cluster_id"]).to_numpy(dtype=float)
+    assert ari == pytest.approx(adjusted_rand_score(pairs["a"], pairs["b"]), abs=1e-9)
+    assert nmi == pytest.approx(normalized_mutual_info_score(pairs["a"], pairs["b"]), abs=1e-9)
+    table = pd.crosstab(pairs["a"], pairs["b"]).to_numpy(dtype=float)
     expected = np.outer(table.sum(1), table.sum(0)) / table.sum()
     chi2 = ((table - expected) ** 2 / expected).sum()
     assert cramers_v == pytest.approx(np.sqrt(chi2 / (table.sum() * (min(table.shape) - 1))), abs=1e-9)

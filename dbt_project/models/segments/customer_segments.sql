@@ -22,6 +22,9 @@ select
     strategies.channel,
     strategies.offer,
     tier_strategies.recommended_action as tier_strategy,
+    named.fm_score,
+    named.named_segment,
+    named_segments.recommended_action as named_segment_action,
     rfm.as_of_date
 from {{ ref('customer_rfm') }} as rfm
 join {{ ref('customer_rfm_tiers') }} as tiers
@@ -32,3 +35,7 @@ left join {{ ref('segment_strategies') }} as strategies
     on clusters.segment_archetype = strategies.segment_archetype
 left join {{ ref('tier_strategies') }} as tier_strategies
     on tiers.tier = tier_strategies.tier
+join {{ ref('int_customer_named_segments') }} as named
+    on rfm.customer_id = named.customer_id
+left join {{ ref('rfm_named_segments') }} as named_segments
+    on named.named_segment = named_segments.named_segment

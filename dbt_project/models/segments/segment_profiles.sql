@@ -38,9 +38,13 @@ select
     cast(centroids.recency_days as double) as centroid_recency_days,
     cast(centroids.frequency as double) as centroid_frequency,
     cast(centroids.monetary as double) as centroid_monetary,
+    cast(stability.mean_jaccard as double) as stability_jaccard,
+    stability.is_stable,
     profiles.strategy,
     profiles.channel,
     profiles.offer
 from profiles
 join {{ ref('cluster_centroids') }} as centroids
     on profiles.cluster_id = centroids.cluster_id
+join {{ ref('cluster_stability') }} as stability
+    on profiles.cluster_id = stability.cluster_id

@@ -1,0 +1,38 @@
+-- Per classic named RFM segment: size, revenue, typical R/F/M and the recommended action.
+-- Segments no customer falls in are kept with zero customers, so BI shows the full list.
+with members as (
+    select * from {{ ref('customer_segments') }}
+),
+
+profiles as (
+    select
+        named_segment,
+        count(*) as customers,
+        sum(monetary) as revenue,
+        avg(recency_days) as mean_recency_days,
+        avg(frequency) as mean_frequency,
+        avg(monetary) as mean_monetary
+    from members
+    group by 1
+),
+
+totals as (
+    select count(*) as customers, sum(monetary) as revenue from members
+)
+
+select
+    segments.named_segment,
+    cast(segments.segment_order as integer) as segment_order,
+    cast(coalesce(profiles.customers, 0) as bigint) as customers,
+    cast(coalesce(profiles.customers, 0) as double) / totals.customers as customer_share,
+    cast(coalesce(profiles.revenue, 0) as decimal(18, 2)) as revenue,
+    cast(coalesce(profiles.revenue, 0) / nullif(totals.revenue, 0) as double) as revenue_share,
+    cast(profiles.mean_recency_days as double) as mean_recency_days,
+    cast(profiles.mean_frequency as double) as mean_frequency,
+    cast(profiles.mean_monetary as double) as mean_monetary,
+    segments.description,
+    segments.recommended_action
+from {{ ref('rfm_named_segments') }} as segments
+cross join totals
+left join profiles
+    on segments.named_segment = profiles.named_segment

@@ -1,0 +1,384 @@
+"""The segments report: one self-contained HTML page rendered from the marts.
+
+`render_report(db, out)` reads the built warehouse (read-only), builds plotly figures and renders
+the jinja2 template `templates/segments_report.html.j2` with plotly.js inlined, so the page works
+offline (no CDN). Customer-level charts use the seeded sample in
+`clustering.cluster_silhouette_values` (at most one row per customer, a few thousand at most).
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import jinja2
+import plotly
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+from plotly.subplots import make_subplots
+
+TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATE = "segments_report.html.j2"
+#: One colour per cluster id (1 = most valuable), the same in every chart.
+PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
+           "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6"]
+STABLE_JACCARD = 0.6
+FONT = {"family": "Segoe UI, Helvetica, Arial, sans-serif", "size": 13}
+
+
+class ReportError(Exception):
+    """The warehouse cannot be reported on; the message says why in one line."""
+
+
+@dataclass
+class Chart:
+    id: str
+    figure: dict
+
+    @property
+    def json(self) -> str:
+        # NaN (an undefined metric) is not JSON; "</" would end the <script> element the JSON sits in.
+        text = json.dumps(_finite(self.figure), separators=(",", ":"), allow_nan=False, default=float)
+        return text.replace("</", "<\\/")
+
+
+def _finite(value):
+    """The figure with NaN and infinities replaced by None (plotly draws a gap)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _colour(cluster_id: int) -> str:
+    return PALETTE[(int(cluster_id) - 1) % len(PALETTE)]
+
+
+def _layout(fig: go.Figure, height: int = 380, **extra) -> dict:
+    extra.setdefault("margin", {"l": 60, "r": 20, "t": 30, "b": 50})
+    fig.update_layout(height=height, font=FONT, paper_bgcolor="white", plot_bgcolor="white", **extra)
+    fig.update_xaxes(gridcolor="#eee", zeroline=False)
+    fig.update_yaxes(gridcolor="#eee", zeroline=False)
+    return fig.to_plotly_json()
+
+
+def _strength(silhouette: float) -> str:
+    if silhouette >= 0.5:
+        return "strong"
+    if silhouette >= 0.25:
+        return "reasonable"
+    return "weak"
+
+
+def _agreement_words(ari: float) -> str:
+    if ari >= 0.8:
+        return "tell almost the same story"
+    if ari >= 0.5:
+        return "largely agree"
+    if ari >= 0.2:
+        return "partly agree"
+    return "tell different stories"
+
+
+def _records(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def load(db: Path) -> dict:
+    """Everything the page shows, read from the marts; small (a few thousand rows at most)."""
+    if not db.exists():
+        raise ReportError(f"warehouse not found: {db} (run `make run` first)")
+    with duckdb.connect(str(db), read_only=True) as con:
+        try:
+            data = {
+                "k_evaluation": _records(con, "select * from clustering.cluster_k_evaluation order by k"),
+                "metric_directions": {
+                    r["metric"]: r for r in _records(con, "select * from reference.k_evaluation_metrics")
+                },
+                "profiles": _records(con, "select * from marts.segment_profiles order by cluster_id"),
+                "stability": _records(con, "select * from clustering.cluster_stability order by cluster_id"),
+                "tier_cluster": _records(
+                    con, "select * from marts.tier_cluster_comparison order by tier_rank desc, cluster_id"
+                ),
+                "named": _records(con, "select * from marts.named_segment_profiles order by segment_order"),
+                "agreement": _records(con, "select * from marts.segmentation_agreement"),
+                "quality": _records(
+                    con, "select outcome, description, rows, share from marts.data_quality_summary "
+                         "order by precedence"
+                ),
+                "sample": _records(
+                    con,
+                    "select s.customer_id, s.cluster_id, s.silhouette, c.segment_name, "
+                    "c.recency_days, c.frequency, cast(c.monetary as double) as monetary "
+                    "from clustering.cluster_silhouette_values as s "
+                    "join marts.customer_segments as c on s.customer_id = c.customer_id "
+                    "order by s.cluster_id, s.silhouette desc, s.customer_id",
+                ),
+            }
+            (data["customers"], data["revenue"], data["as_of_date"]), = con.execute(
+                "select count(*), cast(sum(monetary) as double), max(as_of_date) from marts.customer_segments"
+            ).fetchall()
+        except duckdb.CatalogException as error:
+            raise ReportError(
+                f"the warehouse lacks a table the report needs ({str(error).splitlines()[0]}); rebuild with `make run`"
+            ) from None
+    if not data["profiles"]:
+        raise ReportError(f"marts.segment_profiles in {db} is empty: nothing to report")
+    return data
+
+
+# ------------------------------------------------------------------------------ charts
+
+
+def elbow_chart(evaluation: list[dict]) -> Chart:
+    ks = [r["k"] for r in evaluation]
+    chosen = [r for r in evaluation if r["is_chosen"]]
+    fig = go.Figure(go.Scatter(x=ks, y=[r["inertia"] for r in evaluation], mode="lines+markers",
+                               name="inertia", line={"color": "#1f77b4"}))
+    for r in chosen:
+        fig.add_trace(go.Scatter(x=[r["k"]], y=[r["inertia"]], mode="markers+text", name=f"chosen k={r['k']}",
+                                 text=[f"chosen k={r['k']}"], textposition="top right",
+                                 marker={"size": 16, "color": "#d62728", "symbol": "star"}))
+    return Chart("elbow", _layout(fig, showlegend=False,
+                                  xaxis={"title": {"text": "number of segments k"}, "dtick": 1},
+                                  yaxis={"title": {"text": "inertia (lower = tighter)"}}))
+
+
+def silhouette_by_k_chart(evaluation: list[dict]) -> Chart:
+    rows = [r for r in evaluation if r["silhouette"] is not None and not math.isnan(r["silhouette"])]
+    fig = go.Figure(go.Bar(
+        x=[r["k"] for r in rows], y=[r["silhouette"] for r in rows],
+        marker={"color": ["#d62728" if r["is_chosen"] else "#9ecae1" for r in rows]},
+        text=[f"{r['silhouette']:.2f}" for r in rows], textposition="outside", name="silhouette",
+    ))
+    return Chart("silhouette_by_k", _layout(
+        fig, showlegend=False, xaxis={"title": {"text": "number of segments k (red = chosen)"}, "dtick": 1},
+        yaxis={"title": {"text": "mean silhouette (higher = better)"}, "rangemode": "tozero"}))
+
+
+def silhouette_plot(sample: list[dict], names: dict[int, str]) -> Chart:
+    """Classic silhouette plot: each customer a thin bar, sorted within its cluster."""
+    fig = go.Figure()
+    position = 0
+    for cluster_id in sorted(names):
+        values = [r["silhouette"] for r in sample if r["cluster_id"] == cluster_id]
+        if not values:
+            continue
+        fig.add_trace(go.Bar(
+            x=values, y=list(range(position, position + len(values))), orientation="h",
+            marker={"color": _colour(cluster_id), "line": {"width": 0}}, width=1.0,
+            name=f"{cluster_id}: {names[cluster_id]}",
+            hovertemplate="silhouette %{x:.2f}<extra>" + names[cluster_id] + "</extra>",
+        ))
+        position += len(values) + max(10, len(sample) // 60)
+    mean = sum(r["silhouette"] for r in sample) / len(sample)
+    fig.add_vline(x=mean, line={"color": "#d62728", "dash": "dash"},
+                  annotation_text=f"average {mean:.2f}", annotation_position="top")
+    return Chart("silhouette_plot", _layout(
+        fig, height=440, bargap=0, legend={"orientation": "h", "y": -0.18},
+        xaxis={"title": {"text": "silhouette of each customer (-1 .. 1)"}, "range": [-0.4, 1]},
+        yaxis={"showticklabels": False, "autorange": "reversed",
+               "title": {"text": "customers, sorted within segment"}}))
+
+
+def scatter_3d(sample: list[dict], names: dict[int, str]) -> Chart:
+    fig = go.Figure()
+    for cluster_id in sorted(names):
+        rows = [r for r in sample if r["cluster_id"] == cluster_id]
+        if not rows:
+            continue
+        fig.add_trace(go.Scatter3d(
+            x=[r["recency_days"] for r in rows], y=[r["frequency"] for r in rows],
+            z=[r["monetary"] for r in rows], mode="markers", name=f"{cluster_id}: {names[cluster_id]}",
+            marker={"size": 2.5, "color": _colour(cluster_id), "opacity": 0.75},
+            hovertemplate="recency %{x} days<br>%{y} orders<br>spend %{z:,.0f}<extra>"
+                          + names[cluster_id] + "</extra>",
+        ))
+    axis = {"type": "log", "dtick": 1, "backgroundcolor": "#fafafa"}
+    return Chart("scatter_3d", _layout(
+        fig, height=620, legend={"orientation": "h", "y": -0.02},
+        scene={"xaxis": {**axis, "title": {"text": "recency (days, log)"}, "autorange": "reversed"},
+               "yaxis": {**axis, "title": {"text": "orders (log)"}},
+               "zaxis": {**axis, "title": {"text": "spend (log)"}},
+               "aspectmode": "cube", "camera": {"eye": {"x": 1.35, "y": 1.35, "z": 0.8}}},
+        legend_itemsizing="constant", margin={"l": 0, "r": 0, "t": 10, "b": 0}))
+
+
+def pair_plots(sample: list[dict], names: dict[int, str]) -> Chart:
+    pairs = [("recency_days", "frequency", "recency, days", "orders"),
+             ("recency_days", "monetary", "recency, days", "spend"),
+             ("frequency", "monetary", "orders", "spend")]
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08)
+    for column, (x, y, x_title, y_title) in enumerate(pairs, start=1):
+        for cluster_id in sorted(names):
+            rows = [r for r in sample if r["cluster_id"] == cluster_id]
+            if not rows:
+                continue
+            fig.add_trace(go.Scattergl(
+                x=[r[x] for r in rows], y=[r[y] for r in rows], mode="markers",
+                marker={"size": 4, "color": _colour(cluster_id), "opacity": 0.6},
+                name=f"{cluster_id}: {names[cluster_id]}", legendgroup=str(cluster_id), showlegend=column == 1,
+            ), row=1, col=column)
+        fig.update_xaxes(type="log", dtick=1, title_text=x_title + " (log)", row=1, col=column,
+                         autorange="reversed" if x == "recency_days" else True)
+        fig.update_yaxes(type="log", dtick=1, title_text=y_title + " (log)", row=1, col=column)
+    return Chart("pair_plots", _layout(fig, height=400, legend={"orientation": "h", "y": -0.25},
+                                       legend_itemsizing="constant"))
+
+
+def profile_chart(profiles: list[dict]) -> Chart:
+    labels = [f"{p['cluster_id']}: {p['segment_name']}" for p in profiles]
+    fig = go.Figure([
+        go.Bar(x=labels, y=[p["customer_share"] for p in profiles], name="share of customers",
+               marker={"color": "#bdbdbd"}, text=[f"{p['customer_share']:.0%}" for p in profiles],
+               textposition="outside"),
+        go.Bar(x=labels, y=[p["revenue_share"] for p in profiles], name="share of revenue",
+               marker={"color": [_colour(p["cluster_id"]) for p in profiles]},
+               text=[f"{p['revenue_share']:.0%}" for p in profiles], textposition="outside"),
+    ])
+    return Chart("profile_chart", _layout(fig, barmode="group", yaxis={"tickformat": ".0%", "rangemode": "tozero"},
+                                          legend={"orientation": "h", "y": 1.12}))
+
+
+def stability_chart(stability: list[dict], names: dict[int, str]) -> Chart:
+    labels = [f"{s['cluster_id']}: {names.get(s['cluster_id'], '')}" for s in stability]
+    fig = go.Figure(go.Bar(
+        x=labels, y=[s["mean_jaccard"] for s in stability],
+        marker={"color": ["#2ca02c" if s["is_stable"] else "#d62728" for s in stability]},
+        text=[f"{s['mean_jaccard']:.2f}" for s in stability], textposition="outside", name="stability",
+    ))
+    fig.add_hline(y=STABLE_JACCARD, line={"color": "#d62728", "dash": "dash"},
+                  annotation_text="0.6: below = unstable", annotation_position="top left")
+    return Chart("stability_chart", _layout(fig, showlegend=False,
+                                            yaxis={"range": [0, 1.1], "title": {"text": "mean Jaccard (1 = always reappears)"}}))
+
+
+def heatmap_chart(cells: list[dict], names: dict[int, str]) -> Chart:
+    tiers = list(dict.fromkeys(c["tier"] for c in cells))  # Platinum first
+    clusters = sorted(names)
+    counts = {(c["tier"], c["cluster_id"]): c for c in cells}
+    z = [[counts[(t, k)]["share_of_cluster"] if (t, k) in counts else 0 for k in clusters] for t in tiers]
+    text = [[f"{counts[(t, k)]['customers']:,}" if (t, k) in counts else "0" for k in clusters] for t in tiers]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[f"{k}: {names[k]}" for k in clusters], y=tiers, text=text, texttemplate="%{text}",
+        colorscale="Blues", zmin=0, zmax=1, colorbar={"title": {"text": "share of<br>segment"}, "tickformat": ".0%"},
+        hovertemplate="%{y} x %{x}<br>%{text} customers<br>%{z:.0%} of the segment<extra></extra>",
+    ))
+    return Chart("tier_cluster_heatmap", _layout(fig, height=360, yaxis={"autorange": "reversed"}))
+
+
+def named_treemap(named: list[dict]) -> Chart:
+    rows = [n for n in named if n["customers"] > 0]
+    shares = [float(n["revenue_share"] or 0) for n in rows]
+    top = max(shares, default=0) or 1.0
+    # Colours computed here (not a colorscale) so the root tile stays white.
+    colours = sample_colorscale("YlGnBu", [0.05 + 0.9 * share / top for share in shares])
+    root = "All customers"
+    fig = go.Figure(go.Treemap(
+        labels=[root] + [n["named_segment"] for n in rows], parents=[""] + [root] * len(rows),
+        values=[sum(n["customers"] for n in rows)] + [n["customers"] for n in rows], branchvalues="total",
+        customdata=[[1.0, ""]] + [[share, n["recommended_action"]] for share, n in zip(shares, rows)],
+        marker={"colors": ["white"] + colours, "pad": {"t": 4, "l": 2, "r": 2, "b": 2}},
+        texttemplate="<b>%{label}</b><br>%{value:,} customers<br>%{customdata[0]:.0%} of revenue",
+        hovertemplate="<b>%{label}</b><br>%{value:,} customers<br>%{customdata[0]:.1%} of revenue"
+                      "<br>%{customdata[1]}<extra></extra>",
+        pathbar={"visible": False},
+    ))
+    return Chart("named_treemap", _layout(fig, height=420, margin={"l": 10, "r": 10, "t": 10, "b": 10}))
+
+
+def quality_chart(quality: list[dict]) -> Chart:
+    rejected = sorted((q for q in quality if q["outcome"] != "valid" and q["rows"] > 0), key=lambda q: q["rows"])
+    if not rejected:  # keep the chart meaningful: show the valid lines alone
+        rejected = [q for q in quality if q["outcome"] == "valid"]
+    fig = go.Figure(go.Bar(
+        y=[q["outcome"].replace("_", " ") for q in rejected], x=[q["rows"] for q in rejected], orientation="h",
+        text=[f"{q['rows']:,}" for q in rejected], textposition="outside", cliponaxis=False,
+        marker={"color": "#fdae6b"},
+        hovertext=[q["description"] for q in rejected], name="lines",
+    ))
+    return Chart("quality_chart", _layout(fig, height=60 + 34 * len(rejected), showlegend=False,
+                                          xaxis={"title": {"text": "input lines set aside"}},
+                                          margin={"l": 170, "r": 90, "t": 10, "b": 50}))
+
+
+# ------------------------------------------------------------------------------ page
+
+
+def context(data: dict) -> dict:
+    """Numbers and sentences for the template: titles that say what to conclude."""
+    profiles = data["profiles"]
+    names = {p["cluster_id"]: p["segment_name"] for p in profiles}
+    chosen = next((r for r in data["k_evaluation"] if r["is_chosen"]), data["k_evaluation"][-1])
+    sample = data["sample"]
+    mean_silhouette = sum(r["silhouette"] for r in sample) / len(sample) if sample else float("nan")
+    top = max(profiles, key=lambda p: p["revenue_share"] or 0)
+    unstable = [p for p in profiles if not p["is_stable"]]
+    overall = data["stability"][0] if data["stability"] else {}
+    agreement = {(a["segmentation_a"], a["segmentation_b"]): a for a in data["agreement"]}
+    tier_cluster = agreement.get(("tier", "cluster"), {})
+    quality = {q["outcome"]: q for q in data["quality"]}
+    read = sum(q["rows"] for q in data["quality"])
+    valid = quality.get("valid", {}).get("rows", 0)
+    rejected = [q for q in data["quality"] if q["outcome"] != "valid" and q["rows"] > 0]
+    biggest_reject = max(rejected, key=lambda q: q["rows"]) if rejected else None
+    named_present = [n for n in data["named"] if n["customers"] > 0]
+    champions = next((n for n in data["named"] if n["segment_order"] == 1), None)
+    largest_named = max(named_present, key=lambda n: n["customers"]) if named_present else None
+    charts = [
+        elbow_chart(data["k_evaluation"]),
+        silhouette_by_k_chart(data["k_evaluation"]),
+        profile_chart(profiles),
+        stability_chart(data["stability"], names),
+        heatmap_chart(data["tier_cluster"], names),
+        named_treemap(data["named"]),
+        quality_chart(data["quality"]),
+    ]
+    if sample:
+        charts += [silhouette_plot(sample, names), scatter_3d(sample, names), pair_plots(sample, names)]
+    return {
+        "data": data,
+        "charts": {c.id: c for c in charts},
+        "names": names,
+        "colours": {k: _colour(k) for k in names},
+        "chosen": chosen,
+        "mean_silhouette": mean_silhouette,
+        "silhouette_strength": _strength(chosen["silhouette"] or 0) if chosen.get("silhouette") is not None else "undefined",
+        "top": top,
+        "unstable": unstable,
+        "overall_stability": overall,
+        "tier_cluster": tier_cluster,
+        "tier_cluster_words": _agreement_words(tier_cluster.get("adjusted_rand_index") or 0),
+        "agreement_words": {k: _agreement_words(v["adjusted_rand_index"] or 0) for k, v in agreement.items()},
+        "read": read,
+        "valid": valid,
+        "biggest_reject": biggest_reject,
+        "champions": champions,
+        "largest_named": largest_named,
+        "sample_size": len(sample),
+        "stable_threshold": STABLE_JACCARD,
+    }
+
+
+def render_report(db: Path, out: Path) -> Path:
+    """Render the report for warehouse `db` into the HTML file `out`; returns `out`."""
+    data = load(Path(db))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters["pct"] = lambda x, digits=0: "n/a" if x is None else f"{x:.{digits}%}"
+    env.filters["num"] = lambda x, digits=0: "n/a" if x is None else f"{x:,.{digits}f}"
+    plotly_js = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
+    html = env.get_template(TEMPLATE).render(plotly_js=plotly_js, **context(data))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return out
