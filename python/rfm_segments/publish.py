@@ -104,6 +104,8 @@ def publish(build_db: Path, serving: Path, build_id: str | None = None,
         except OSError as error:
             hint = " (on Windows, close the BI tools that have it open)" if os.name == "nt" else ""
             raise PublishError(f"publishing failed: {error}{hint}") from None
+        finally:
+            _remove_leftovers(serving)  # after a failure: the half-written copies
 
 
 def last_publication(serving: Path) -> tuple[str, datetime] | None:

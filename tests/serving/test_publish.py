@@ -138,6 +138,18 @@ def test_republishing_keeps_the_previous_version_and_cleans_up(workspace):
     assert state["tables"] == first["tables"] and state["inode"] != first["inode"]
 
 
+def test_a_failed_publish_changes_nothing_and_leaves_no_temporary_files(workspace):
+    serving = workspace / "serving"
+    before = serving_state(serving)
+    empty = workspace / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    with pytest.raises(publish.PublishError, match="no tables in schemas marts, clustering"):
+        publish.publish(empty, serving)
+    with pytest.raises(publish.PublishError, match="would overwrite the dbt warehouse file"):
+        publish.publish(workspace / "segments.duckdb", workspace)
+    assert serving_state(serving) == before
+
+
 def test_rebuild_while_bi_holds_the_file_publishes_and_readers_never_see_a_mix(workspace, other_csv):
     serving = workspace / "serving"
     old = warehouse_fingerprints(workspace / "segments.duckdb")
