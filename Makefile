@@ -6,15 +6,17 @@ STAMP       := $(VENV)/.installed
 ROWS        ?= 500000
 SEED        ?= 42
 SEGMENTS_DB ?= $(CURDIR)/warehouse/segments.duckdb
+DOCS_PORT   ?= 8080
 export SEGMENTS_DB := $(abspath $(SEGMENTS_DB))
 
-.PHONY: run test query summary report chromium clean help
+.PHONY: run test query summary report docs chromium clean help
 
 help:
 	@echo "make run    build the segments on the embedded sample (ROWS=$(ROWS), SEED=$(SEED))"
 	@echo "make test   run every test (pytest, dbt data and unit tests)"
 	@echo "make report render the HTML report (warehouse/segments_report.html) from the built warehouse"
 	@echo 'make query SQL="select * from marts.segment_profiles"'
+	@echo "make docs   dbt docs (lineage, every mart and column) at http://127.0.0.1:$(DOCS_PORT)"
 
 # The environment is rebuilt only when the dependencies change, so later runs start in seconds.
 $(STAMP): pyproject.toml constraints.txt
@@ -40,6 +42,13 @@ chromium:
 
 query: $(STAMP)
 	@$(BIN)/python -m rfm_segments query "$(SQL)"
+
+# The docs catalog reads the built warehouse, so build it first if there is none.
+docs: $(STAMP)
+	@test -f "$(SEGMENTS_DB)" || $(MAKE) --no-print-directory run
+	@cd dbt_project && DBT_PROFILES_DIR=$(CURDIR) ../$(BIN)/dbt docs generate --quiet
+	@echo "==> dbt docs at http://127.0.0.1:$(DOCS_PORT) (Ctrl-C stops; DOCS_PORT=... to move it)"
+	@cd dbt_project && DBT_PROFILES_DIR=$(CURDIR) ../$(BIN)/dbt docs serve --port $(DOCS_PORT) --no-browser
 
 test: $(STAMP) chromium
 	@$(BIN)/python -m pytest

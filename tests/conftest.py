@@ -17,6 +17,7 @@ def run_pipeline(tmp: Path, *args: str, db_name: str = "segments.duckdb") -> sub
     """Runs `python -m rfm_segments --db <tmp>/<db_name> <args>` with its own dbt target folder."""
     env = dict(os.environ)
     env.update(DBT_TARGET_PATH=str(tmp / "target"), DBT_LOG_PATH=str(tmp / "logs"))
+    env.pop("SEGMENTS_SERVING_DIR", None)  # publish beside the temporary warehouse, never to the user's
     return subprocess.run(
         [sys.executable, "-m", "rfm_segments", "--db", str(tmp / db_name), *args],
         cwd=REPO, env=env, capture_output=True, text=True,

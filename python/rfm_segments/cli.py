@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from rfm_segments import publish
+
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"
 DEFAULT_DB = REPO / "warehouse" / "segments.duckdb"
@@ -64,8 +66,16 @@ def command_run(options: argparse.Namespace) -> None:
     dbt_args = ["build"]
     if options.vars:
         dbt_args += ["--vars", options.vars]
-    run_dbt(dbt_args, db, raw)
+    # BI reads a copy published only after a build whose tests all passed (publish.py).
+    serving = publish.serving_dir(db, options.serving_dir)
+    try:
+        run_dbt(dbt_args, db, raw)
+        target = Path(os.environ.get("DBT_TARGET_PATH", "target"))
+        publication = publish.publish(db, serving, dbt_invocation_id=publish.dbt_invocation_id(DBT_PROJECT / target))
+    except (PipelineError, publish.PublishError) as error:
+        raise PipelineError(f"{error}. {publish.kept_note(serving)}") from None
     print_summary(db)
+    print(f"\n{publication.describe()}")
     write_report(db, Path(options.report) if options.report else report_path(db))
 
 
@@ -161,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--seed", type=int, default=42, help="sample generator seed")
     run.add_argument("--vars", help="extra dbt vars, as YAML, e.g. '{n_clusters: 5}'")
     run.add_argument("--report", help="where the HTML report goes (default: next to the warehouse)")
+    run.add_argument("--serving-dir", help="where BI reads the published marts "
+                     "(default: serving/ beside the warehouse file, or $SEGMENTS_SERVING_DIR)")
     run.set_defaults(handler=command_run)
 
     summary = commands.add_parser("summary", help="summarise a built warehouse")
