@@ -4,7 +4,7 @@
 -- this model's own session and the model keeps what that scan recorded.
 {{ config(
     materialized='table',
-    pre_hook="select count(*) from {{ source('retail', 'transaction_lines') }}" if not raw_file_is_parquet() else none
+    pre_hook=[] if raw_file_is_parquet() else ["select count(*) from {{ source('retail', 'transaction_lines') }}"]
 ) }}
 
 {%- if raw_file_is_parquet() %}
