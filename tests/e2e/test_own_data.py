@@ -247,3 +247,32 @@ def test_unreadable_file(tmp_path):
     path.chmod(0)
     result = run_pipeline(tmp_path, "run", "--data", str(path))
     assert result.returncode != 0 and "cannot read" in result.stderr
+
+
+def test_plain_dbt_names_a_missing_column_and_a_bad_mapping(tmp_path):
+    """People who run dbt themselves get the same rules from macro raw_transaction_columns."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import REPO
+
+    path = write(tmp_path / "orders.csv", "order_no,order_day,client,total\n1,2011-01-01,7,3.5\n")
+    env = dict(os.environ, DBT_PROFILES_DIR=str(REPO), SEGMENTS_DB=str(tmp_path / "x.duckdb"),
+               DBT_TARGET_PATH=str(tmp_path / "target"), DBT_LOG_PATH=str(tmp_path / "logs"))
+    dbt = str(Path(sys.executable).with_name("dbt"))
+
+    def dbt_run(raw_vars: str) -> subprocess.CompletedProcess:
+        return subprocess.run([dbt, "run", "--select", "stg_retail__transaction_lines", "--vars", raw_vars],
+                              cwd=REPO / "dbt_project", env=env, capture_output=True, text=True)
+
+    missing = dbt_run(f"{{raw_path: '{path}', raw_columns: 'invoice_date=order_day,amount=total'}}")
+    assert missing.returncode != 0
+    assert "missing required column customer_id" in missing.stdout
+    assert "columns found: order_no, order_day, client, total" in missing.stdout
+    wrong = dbt_run(f"{{raw_path: '{path}', raw_columns: 'customer_id=cust_no'}}")
+    assert wrong.returncode != 0
+    assert "raw_columns maps customer_id to 'cust_no', which is not a column of the file" in wrong.stdout
+    mapped = dbt_run(f"{{raw_path: '{path}', raw_columns: {{customer_id: client, invoice_date: order_day, "
+                     f"amount: total, invoice_id: order_no}}}}")
+    assert mapped.returncode == 0, mapped.stdout[-2000:]
