@@ -35,3 +35,9 @@
 {% macro exact_avg(expr) -%}
     ({{ exact_sum(expr) }} / count({{ expr }}))
 {%- endmacro %}
+
+{# dbt's default safe_cast is a plain cast, which on DuckDB fails the whole build on one bad
+   value; try_cast gives null, which staging turns into a reject reason. #}
+{% macro duckdb__safe_cast(field, type) -%}
+    try_cast({{ field }} as {{ type }})
+{%- endmacro %}

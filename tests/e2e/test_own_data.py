@@ -283,7 +283,8 @@ def test_without_invoice_ids_an_order_is_a_customer_day_and_identical_lines_stay
     # thing twice on 2 Jan (two identical lines: both kept) and again on 5 Jan.
     path = write(tmp_path / "pos.csv", "client,day,total\n"
                  "7,02/01/2011,10.00\n7,02/01/2011,10.00\n7,05/01/2011,2.50\n"
-                 "0042,03/01/2011,99.99\n0042,04/01/2011,0\n9,06/01/2011,1.00\n")
+                 "0042,03/01/2011,99.99\n0042,04/01/2011,0\n9,06/01/2011,1.00\n"
+                 "9,31/02/2011,1.00\n9,07/01/2011,one pound\n,07/01/2011,3\n")
     db = build(tmp_path, "--data", str(path), "--columns", "customer_id=client,invoice_date=day,amount=total",
                "--date-format", "%d/%m/%Y")
     with duckdb.connect(str(db), read_only=True) as con:
@@ -292,4 +293,6 @@ def test_without_invoice_ids_an_order_is_a_customer_day_and_identical_lines_stay
         orders = con.execute("select distinct invoice_id from marts.clean_transactions order by 1").fetchall()
     assert rfm == [("0042", 1, 99.99, 4), ("7", 2, 22.5, 2), ("9", 1, 1.0, 1)]
     assert orders == [("0042/2011-01-03",), ("7/2011-01-02",), ("7/2011-01-05",), ("9/2011-01-06",)]
-    assert summary_of(db) == {"valid": 5, "non_positive_amount": 1}
+    # Bad values are rejected with a reason, they do not stop the run.
+    assert summary_of(db) == {"valid": 5, "non_positive_amount": 1, "unparseable_invoice_date": 1,
+                              "unparseable_amount": 1, "missing_customer": 1}
