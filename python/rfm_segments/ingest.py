@@ -6,7 +6,8 @@ raw_transaction_columns in dbt_project/ applies the same column rules for people
 themselves). It reads headers, metadata and the first rows only: DuckDB streams the data later.
 Every problem is an `InputError` with one line that names it, so the last good marts stay as
 they were. Excel workbooks are the exception that is converted: DuckDB has no built-in .xlsx
-reader, so the sheets are streamed row by row into one CSV next to the warehouse.
+reader, so the sheets are written row by row into one CSV next to the warehouse (calamine holds
+one sheet, at most 1,048,576 rows, in memory at a time).
 """
 from __future__ import annotations
 
@@ -221,7 +222,7 @@ def convert_workbook(path: Path, out: Path) -> tuple[list[str], list[str]]:
         if isinstance(value, (dt.date, dt.time)):
             return value.isoformat()
         if isinstance(value, float) and value.is_integer():
-            return repr(value)  # 12923.0 stays as Online Retail stores it; ids are normalised later
+            return str(int(value))  # numeric cells: invoice 536365, not 536365.0
         return str(value)
 
     header: list[str] | None = None

@@ -133,7 +133,7 @@ def test_excel_workbook_reads_every_sheet_of_the_same_shape(tmp_path):
     header = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
     sheets = {
         "Year 2009-2010": [
-            ["536365", "85123A", "WHITE HANGING HEART", 6, dt.datetime(2010, 12, 1, 8, 26), 2.55, 17850.0, "United Kingdom"],
+            [536365, "85123A", "WHITE HANGING HEART", 6, dt.datetime(2010, 12, 1, 8, 26), 2.55, 17850.0, "United Kingdom"],
             ["536366", "22633", "HAND WARMER", 6, dt.datetime(2010, 12, 1, 8, 28), 1.85, 17850.0, "United Kingdom"],
             ["536367", "84879", "BIRD ORNAMENT", 32, dt.datetime(2010, 12, 1, 8, 34), 1.69, "00123", "France"],
             ["C536379", "D", "Discount", -1, dt.datetime(2010, 12, 1, 9, 41), 27.5, 14527.0, "United Kingdom"],
@@ -162,7 +162,9 @@ def test_excel_workbook_reads_every_sheet_of_the_same_shape(tmp_path):
     with duckdb.connect(str(tmp_path / "segments.duckdb"), read_only=True) as con:
         customers = dict(con.execute("select customer_id, monetary::double from marts.customer_rfm").fetchall())
         as_of = con.execute("select max(as_of_date) from marts.customer_rfm").fetchone()[0]
+        invoices = {row[0] for row in con.execute("select invoice_id from marts.clean_transactions").fetchall()}
     # 17850.0 read from a float cell is customer 17850; the text id 00123 keeps its zeros.
+    assert invoices >= {"536365", "536366", "536367", "581587"}
     assert customers == pytest.approx({"17850": 6 * 2.55 + 6 * 1.85, "00123": 32 * 1.69, "12680": 12 * 0.85})
     assert as_of == dt.date(2011, 12, 10)
 
