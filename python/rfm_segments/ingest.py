@@ -317,5 +317,6 @@ def all_rejected_message(db: Path) -> str | None:
         return None
     total = sum(count for _, count in counts)
     by_reason = ", ".join(f"{reason} {count:,}" for reason, count in counts)
-    return (f"every one of the {total:,} rows was rejected ({by_reason}); the marts were left as they were "
+    rows = "the only row was" if total == 1 else f"every one of the {total:,} rows was"
+    return (f"{rows} rejected ({by_reason}); the marts were left as they were "
             "(see intermediate.int_transaction_lines_classified)")
