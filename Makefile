@@ -13,6 +13,7 @@ export SEGMENTS_DB := $(abspath $(SEGMENTS_DB))
 
 help:
 	@echo "make run    build the segments on the embedded sample (ROWS=$(ROWS), SEED=$(SEED))"
+	@echo "make run DATA=your.csv [COLUMNS=customer_id=cust_no,...] [DATE_FORMAT=%d/%m/%Y]   on your own file"
 	@echo "make test   run every test (pytest, dbt data and unit tests)"
 	@echo "make report render the HTML report (warehouse/segments_report.html) from the built warehouse"
 	@echo 'make query SQL="select * from marts.segment_profiles"'
@@ -26,8 +27,11 @@ $(STAMP): pyproject.toml constraints.txt
 		|| { tail -30 $(VENV)/install.log; echo "error: installing dependencies failed (log: $(VENV)/install.log)"; exit 1; }
 	@touch $@
 
+# Your own file: make run DATA=path [COLUMNS="customer_id=cust_no,..."] [DATE_FORMAT="%d/%m/%Y"]
 run: $(STAMP)
-	@$(BIN)/python -m rfm_segments run --rows $(ROWS) --seed $(SEED)
+	@$(BIN)/python -m rfm_segments run --rows $(ROWS) --seed $(SEED) \
+		$(if $(DATA),--data "$(DATA)") $(if $(COLUMNS),--columns "$(COLUMNS)") \
+		$(if $(DATE_FORMAT),--date-format "$(DATE_FORMAT)")
 
 summary: $(STAMP)
 	@$(BIN)/python -m rfm_segments summary

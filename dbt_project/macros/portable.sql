@@ -7,13 +7,23 @@
     nullif(regexp_replace(trim({{ expr }}), '\.0+$', ''), '')
 {%- endmacro %}
 
-{# Parses a text timestamp; null when it does not parse. #}
-{% macro parse_timestamp(expr) -%}
-    {{ dbt.safe_cast("nullif(trim(" ~ expr ~ "), '')", api.Column.translate_type("timestamp")) }}
+{# Parses a text timestamp (ISO, or the strptime `format` given); null when it does not parse. #}
+{% macro parse_timestamp(expr, format=none) -%}
+    {%- if format -%}
+        try_strptime(nullif(trim({{ expr }}), ''), '{{ format | replace("'", "''") }}')
+    {%- else -%}
+        {{ dbt.safe_cast("nullif(trim(" ~ expr ~ "), '')", api.Column.translate_type("timestamp")) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro parse_number(expr, type) -%}
     {{ dbt.safe_cast("nullif(trim(" ~ expr ~ "), '')", type) }}
+{%- endmacro %}
+
+{# A whole number ('6' or '6.0'); null for '6.5', which a plain cast would round to 7. #}
+{% macro parse_whole_number(expr, type) -%}
+    {%- set exact = parse_number(expr, 'decimal(38, 6)') -%}
+    case when {{ exact }} = round({{ exact }}) then cast({{ exact }} as {{ type }}) end
 {%- endmacro %}
 
 {# Floating-point sums depend on the order parallel threads add them in; summing fixed-point
@@ -24,4 +34,10 @@
 
 {% macro exact_avg(expr) -%}
     ({{ exact_sum(expr) }} / count({{ expr }}))
+{%- endmacro %}
+
+{# dbt's default safe_cast is a plain cast, which on DuckDB fails the whole build on one bad
+   value; try_cast gives null, which staging turns into a reject reason. #}
+{% macro duckdb__safe_cast(field, type) -%}
+    try_cast({{ field }} as {{ type }})
 {%- endmacro %}

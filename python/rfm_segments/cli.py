@@ -1,19 +1,22 @@
 """Command line: `python -m rfm_segments run|summary|query`.
 
-`run` is what `make run` calls: sample data (unless --data), `dbt build`, then a summary of
+`run` is what `make run` calls: sample data (unless --data), a preflight of the input file
+(rfm_segments.ingest), `dbt build`, then a summary of
 what was built and how to look at it. Errors are one clear line on stderr and a non-zero exit.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
+import yaml
 
-from rfm_segments import publish
+from rfm_segments import ingest, publish
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"
@@ -51,9 +54,7 @@ def command_run(options: argparse.Namespace) -> None:
     db = Path(options.db).resolve()
     db.parent.mkdir(parents=True, exist_ok=True)
     if options.data:
-        raw = Path(options.data).resolve()
-        if not raw.exists():
-            raise PipelineError(f"input file not found: {raw}")
+        raw = Path(options.data)
     else:
         raw = sample_path(options.rows, options.seed)
         if raw.exists():
@@ -63,13 +64,25 @@ def command_run(options: argparse.Namespace) -> None:
 
             print(f"==> generating {options.rows:,} sample lines (seed {options.seed}) ...", flush=True)
             generate(raw, rows=options.rows, seed=options.seed)
-    dbt_args = ["build"]
-    if options.vars:
-        dbt_args += ["--vars", options.vars]
+    # Preflight: a bad file or option stops here, before dbt touches the warehouse.
+    prepared = ingest.prepare(raw, columns=options.columns, date_format=options.date_format,
+                              work_dir=db.parent)
+    for note in prepared.notes:
+        print(f"==> {note}", flush=True)
+    extra_vars = yaml.safe_load(options.vars) if options.vars else {}
+    if not isinstance(extra_vars, dict):
+        raise PipelineError(f"--vars must be a YAML mapping such as '{{n_clusters: 5}}', not {options.vars!r}")
+    dbt_vars = {**prepared.dbt_vars, **extra_vars}
     # BI reads a copy published only after a build whose tests all passed (publish.py).
     serving = publish.serving_dir(db, options.serving_dir)
     try:
-        run_dbt(dbt_args, db, raw)
+        try:
+            run_dbt(["build", "--vars", json.dumps(dbt_vars)], db, prepared.path)
+        except PipelineError:
+            message = ingest.all_rejected_message(db)
+            if message:
+                raise PipelineError(message) from None
+            raise
         target = Path(os.environ.get("DBT_TARGET_PATH", "target"))
         publication = publish.publish(db, serving, dbt_invocation_id=publish.dbt_invocation_id(DBT_PROJECT / target))
     except (PipelineError, publish.PublishError) as error:
@@ -105,7 +118,8 @@ def print_summary(db: Path) -> None:
         print()
         print(f"Built RFM segments for {customers:,} customers as of {as_of} "
               f"from {read:,} input lines ({valid:,} valid).")
-        print("\nRejected lines by reason:")
+        print(f"Rows read {read:,}, valid {valid:,}, rejected {read - valid:,}"
+              + (" by reason:" if read > valid else "."))
         for reason, count in rows(
             "select outcome, rows from marts.data_quality_summary "
             "where outcome <> 'valid' and rows > 0 order by rows desc"
@@ -169,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--data", help="your transactions file (default: the embedded sample)")
     run.add_argument("--rows", type=int, default=500_000, help="sample size in lines")
     run.add_argument("--seed", type=int, default=42, help="sample generator seed")
+    run.add_argument("--columns", help="canonical=yours, comma-separated, e.g. 'customer_id=cust_no,amount=total'")
+    run.add_argument("--date-format", help="strptime format of non-ISO dates, e.g. '%%d/%%m/%%Y %%H:%%M'")
     run.add_argument("--vars", help="extra dbt vars, as YAML, e.g. '{n_clusters: 5}'")
     run.add_argument("--report", help="where the HTML report goes (default: next to the warehouse)")
     run.add_argument("--serving-dir", help="where BI reads the published marts "
@@ -191,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     try:
         options.handler(options)
-    except PipelineError as error:
+    except (PipelineError, ingest.InputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except duckdb.Error as error:

@@ -1,5 +1,6 @@
--- Every staged line exactly once, with the first reject reason that applies (in the
--- precedence of seed reject_reasons) or null when the line is a valid sale.
+-- Every input line exactly once (parsed lines and the lines the CSV reader could not split),
+-- with the first reject reason that applies (in the precedence of seed reject_reasons) or null
+-- when the line is a valid sale.
 with lines as (
     select * from {{ ref('stg_retail__transaction_lines') }}
 ),
@@ -11,42 +12,80 @@ non_product_codes as (
 flagged as (
     select
         lines.*,
+        -- Money: the file's amount as given, else quantity x unit price.
+        case
+            when lines.has_amount_column then lines.given_amount
+            else cast(lines.quantity * lines.unit_price as decimal(18, 4))
+        end as line_amount,
         non_product_codes.stock_code is not null as is_non_product,
-        -- Exact copies of a line: the first copy is kept, the others are duplicates.
+        -- Exact copies of a line: the first copy is kept, the others are duplicates. Only
+        -- decisive with an invoice id: without one, two identical lines may be two purchases.
         row_number() over (
             partition by
                 lines.invoice_id, lines.stock_code, lines.description, lines.quantity,
-                lines.invoiced_at, lines.unit_price, lines.customer_id, lines.country
+                lines.invoiced_at, lines.unit_price, lines.given_amount, lines.customer_id, lines.country
             order by lines.invoice_id
         ) as copy_number
     from lines
     left join non_product_codes
         on lines.stock_code = non_product_codes.stock_code
+),
+
+classified as (
+    select
+        -- Without an invoice id in the file, an order is a customer-day.
+        case
+            when has_invoice_column then invoice_id
+            else customer_id || '/' || cast(cast(invoiced_at as date) as {{ api.Column.translate_type('varchar') }})
+        end as invoice_id,
+        stock_code,
+        description,
+        quantity,
+        invoiced_at,
+        cast(invoiced_at as date) as invoice_date,
+        unit_price,
+        line_amount as amount,
+        customer_id,
+        country,
+        case
+            when not has_invoice_date then 'missing_invoice_date'
+            when invoiced_at is null then 'unparseable_invoice_date'
+            when has_amount_column and given_amount is null then 'unparseable_amount'
+            when not has_amount_column and quantity is null then 'unparseable_quantity'
+            when not has_amount_column and unit_price is null then 'unparseable_unit_price'
+            when customer_id is null then 'missing_customer'
+            when has_invoice_column and invoice_id is null then 'missing_invoice'
+            when upper(invoice_id) like 'A%' then 'bad_debt_adjustment'
+            when upper(invoice_id) like 'C%' then 'cancellation'
+            when is_non_product then 'non_product_code'
+            when not has_amount_column and quantity <= 0 then 'non_positive_quantity'
+            when not has_amount_column and unit_price <= 0 then 'non_positive_price'
+            when has_amount_column and given_amount <= 0 then 'non_positive_amount'
+            when has_invoice_column and copy_number > 1 then 'duplicate'
+        end as reject_reason,
+        cast(null as bigint) as line_number,
+        cast(null as {{ api.Column.translate_type('varchar') }}) as raw_line
+    from flagged
+),
+
+malformed as (
+    select
+        cast(null as {{ api.Column.translate_type('varchar') }}) as invoice_id,
+        cast(null as {{ api.Column.translate_type('varchar') }}) as stock_code,
+        cast(null as {{ api.Column.translate_type('varchar') }}) as description,
+        cast(null as bigint) as quantity,
+        cast(null as timestamp) as invoiced_at,
+        cast(null as date) as invoice_date,
+        cast(null as decimal(18, 4)) as unit_price,
+        cast(null as decimal(18, 4)) as amount,
+        cast(null as {{ api.Column.translate_type('varchar') }}) as customer_id,
+        cast(null as {{ api.Column.translate_type('varchar') }}) as country,
+        'malformed_line' as reject_reason,
+        line_number,
+        raw_line
+    from {{ ref('stg_retail__malformed_lines') }}
 )
 
-select
-    invoice_id,
-    stock_code,
-    description,
-    quantity,
-    invoiced_at,
-    cast(invoiced_at as date) as invoice_date,
-    unit_price,
-    cast(quantity * unit_price as decimal(18, 4)) as amount,
-    customer_id,
-    country,
-    case
-        when not has_invoice_date then 'missing_invoice_date'
-        when invoiced_at is null then 'unparseable_invoice_date'
-        when quantity is null then 'unparseable_quantity'
-        when unit_price is null then 'unparseable_unit_price'
-        when customer_id is null then 'missing_customer'
-        when invoice_id is null then 'missing_invoice'
-        when upper(invoice_id) like 'A%' then 'bad_debt_adjustment'
-        when upper(invoice_id) like 'C%' then 'cancellation'
-        when is_non_product then 'non_product_code'
-        when quantity <= 0 then 'non_positive_quantity'
-        when unit_price <= 0 then 'non_positive_price'
-        when copy_number > 1 then 'duplicate'
-    end as reject_reason
-from flagged
+select * from classified
+union all
+select * from malformed

@@ -9,6 +9,8 @@ select
     amount,
     invoiced_at,
     customer_id,
-    country
+    country,
+    line_number,
+    raw_line
 from {{ ref('int_transaction_lines_classified') }}
 where reject_reason is not null

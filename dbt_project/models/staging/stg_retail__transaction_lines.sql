@@ -1,18 +1,26 @@
--- Typed, renamed raw lines. Values that do not parse become null here and are
--- rejected with a reason downstream, never dropped.
+-- Typed raw lines under the canonical names, whatever the file calls its columns (macro
+-- raw_transaction_columns). Values that do not parse become null here and are rejected with a
+-- reason downstream, never dropped. Columns the file does not have are null.
+{%- set raw = source('retail', 'transaction_lines') %}
+{%- set columns = raw_transaction_columns(raw) %}
+
 with source as (
-    select * from {{ source('retail', 'transaction_lines') }}
+    select * from {{ raw }}
 )
 
 select
-    nullif(trim(InvoiceNo), '') as invoice_id,
-    upper(nullif(trim(StockCode), '')) as stock_code,
-    trim(Description) as description,
-    {{ parse_number('Quantity', 'bigint') }} as quantity,
-    {{ parse_timestamp('InvoiceDate') }} as invoiced_at,
-    {{ parse_number('UnitPrice', 'decimal(18, 4)') }} as unit_price,
-    {{ normalize_customer_id('CustomerID') }} as customer_id,
-    nullif(trim(Country), '') as country,
+    nullif(trim({{ raw_column_text(columns.invoice_id) }}), '') as invoice_id,
+    upper(nullif(trim({{ raw_column_text(columns.stock_code) }}), '')) as stock_code,
+    trim({{ raw_column_text(columns.description) }}) as description,
+    {{ parse_whole_number(raw_column_text(columns.quantity), 'bigint') }} as quantity,
+    {{ raw_invoice_timestamp(columns.invoice_date) }} as invoiced_at,
+    {{ parse_number(raw_column_text(columns.unit_price), 'decimal(18, 4)') }} as unit_price,
+    {{ parse_number(raw_column_text(columns.amount), 'decimal(18, 4)') }} as given_amount,
+    {{ normalize_customer_id(raw_column_text(columns.customer_id)) }} as customer_id,
+    nullif(trim({{ raw_column_text(columns.country) }}), '') as country,
     -- Tells a date that does not parse from a missing one.
-    nullif(trim(InvoiceDate), '') is not null as has_invoice_date
+    nullif(trim({{ raw_column_text(columns.invoice_date) }}), '') is not null as has_invoice_date,
+    -- Which optional columns the file has: they decide how an order and the amount are made.
+    {{ columns.invoice_id is not none }} as has_invoice_column,
+    {{ columns.amount is not none }} as has_amount_column
 from source

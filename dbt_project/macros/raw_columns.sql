@@ -1,0 +1,109 @@
+{# Finding the canonical columns in whatever file the user brings.
+
+   Canonical names: invoice_id, stock_code, description, quantity, invoice_date, unit_price,
+   amount, customer_id, country. A file column is recognised when its name, lower-cased with
+   everything but letters and digits removed, is the canonical name or one of its aliases
+   (var raw_column_aliases); var raw_columns maps the rest ('customer_id=cust_no,amount=total').
+   Required: customer_id, invoice_date, and amount or both quantity and unit_price.
+   The CLI preflight (python/rfm_segments/ingest.py) applies the same rules before dbt runs;
+   this macro is the guard for people who run dbt themselves. #}
+
+{% macro raw_canonical_columns() -%}
+    {{ return(['invoice_id', 'stock_code', 'description', 'quantity', 'invoice_date',
+               'unit_price', 'amount', 'customer_id', 'country']) }}
+{%- endmacro %}
+
+{% macro raw_file_path() -%}
+    {{ return(var('raw_path', env_var('SEGMENTS_RAW', '../data/sample/online_retail.csv'))) }}
+{%- endmacro %}
+
+{% macro raw_file_is_parquet() -%}
+    {{ return(raw_file_path().lower().endswith('.parquet')) }}
+{%- endmacro %}
+
+{% macro normalized_column_name(name) -%}
+    {{ return(modules.re.sub('[^a-z0-9]', '', name | lower)) }}
+{%- endmacro %}
+
+{# The user's mapping, as a dict canonical -> their column name. #}
+{% macro raw_column_mapping() -%}
+    {%- set given = var('raw_columns', none) -%}
+    {%- set mapping = {} -%}
+    {%- if given is mapping -%}
+        {%- for canonical, theirs in given.items() -%}{%- do mapping.update({canonical | trim: theirs | string | trim}) -%}{%- endfor -%}
+    {%- elif given -%}
+        {%- for pair in given.split(',') if pair | trim -%}
+            {%- if '=' not in pair -%}
+                {{ exceptions.raise_compiler_error("raw_columns: '" ~ pair | trim ~ "' is not canonical=theirs") }}
+            {%- endif -%}
+            {%- set parts = pair.split('=', 1) -%}
+            {%- do mapping.update({parts[0] | trim: parts[1] | trim}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- for canonical in mapping if canonical not in raw_canonical_columns() -%}
+        {{ exceptions.raise_compiler_error("raw_columns: '" ~ canonical ~ "' is not a canonical column (" ~ raw_canonical_columns() | join(', ') ~ ")") }}
+    {%- endfor -%}
+    {{ return(mapping) }}
+{%- endmacro %}
+
+{# Returns {'found': [{'name', 'type'}...], canonical: {'name', 'type'} or none ...}. Raises one
+   clear compiler error when a required column is missing or a mapping names no column. #}
+{% macro raw_transaction_columns(relation) -%}
+    {%- set resolved = {'found': []} -%}
+    {%- for canonical in raw_canonical_columns() -%}{%- do resolved.update({canonical: none}) -%}{%- endfor -%}
+    {%- if not execute -%}{{ return(resolved) }}{%- endif -%}
+
+    {%- set described = run_query('describe select * from ' ~ relation) -%}
+    {%- for row in described.rows -%}
+        {%- do resolved.found.append({'name': row[0], 'type': row[1] | upper}) -%}
+    {%- endfor -%}
+    {%- set found_names = resolved.found | map(attribute='name') | list -%}
+    {%- set mapping = raw_column_mapping() -%}
+    {%- set aliases = var('raw_column_aliases', {}) -%}
+
+    {%- for canonical in raw_canonical_columns() -%}
+        {%- if canonical in mapping -%}
+            {%- set wanted = mapping[canonical] -%}
+            {%- set matches = resolved.found | selectattr('name', 'equalto', wanted) | list -%}
+            {%- if not matches -%}
+                {%- set matches = [] -%}
+                {%- for column in resolved.found if column.name | lower == wanted | lower -%}{%- do matches.append(column) -%}{%- endfor -%}
+            {%- endif -%}
+            {%- if not matches -%}
+                {{ exceptions.raise_compiler_error("raw_columns maps " ~ canonical ~ " to '" ~ wanted ~ "', which is not a column of the file; columns found: " ~ found_names | join(', ')) }}
+            {%- endif -%}
+            {%- do resolved.update({canonical: matches[0]}) -%}
+        {%- else -%}
+            {%- set names = [canonical | replace('_', '')] + aliases.get(canonical, []) -%}
+            {%- for column in resolved.found if resolved[canonical] is none and normalized_column_name(column.name) in names -%}
+                {%- do resolved.update({canonical: column}) -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endfor -%}
+
+    {%- set missing = [] -%}
+    {%- for canonical in ['customer_id', 'invoice_date'] if resolved[canonical] is none -%}{%- do missing.append(canonical) -%}{%- endfor -%}
+    {%- if resolved.amount is none and (resolved.quantity is none or resolved.unit_price is none) -%}
+        {%- do missing.append('amount (or quantity and unit_price)') -%}
+    {%- endif -%}
+    {%- if missing -%}
+        {{ exceptions.raise_compiler_error("missing required column " ~ missing | join(', ') ~ " in " ~ raw_file_path() ~ "; columns found: " ~ found_names | join(', ') ~ " (map yours with var raw_columns, e.g. 'customer_id=cust_no')") }}
+    {%- endif -%}
+    {{ return(resolved) }}
+{%- endmacro %}
+
+{# The text of a resolved file column (every value as text, as a CSV gives it), or a typed null. #}
+{% macro raw_column_text(column) -%}
+    {%- if column is none -%} cast(null as {{ api.Column.translate_type('varchar') }})
+    {%- else -%} cast({{ adapter.quote(column.name) }} as {{ api.Column.translate_type('varchar') }})
+    {%- endif -%}
+{%- endmacro %}
+
+{# The invoice timestamp: typed dates pass through; text is ISO unless var raw_date_format. #}
+{% macro raw_invoice_timestamp(column) -%}
+    {%- if column is none -%} cast(null as timestamp)
+    {%- elif column.type.startswith('DATE') or column.type.startswith('TIMESTAMP') -%}
+        cast({{ adapter.quote(column.name) }} as timestamp)
+    {%- else -%} {{ parse_timestamp(raw_column_text(column), var('raw_date_format', none)) }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,72 @@
+"""The preflight on its own: column recognition, mapping, dialect and encoding detection."""
+from __future__ import annotations
+
+import pytest
+
+from rfm_segments import ingest
+from rfm_segments.ingest import InputError
+
+
+def write(path, text, encoding="utf-8"):
+    path.write_text(text, encoding=encoding)
+    return path
+
+
+def test_online_retail_ii_names_are_recognised(tmp_path):
+    path = write(tmp_path / "ii.csv", "Invoice,StockCode,Description,Quantity,InvoiceDate,Price,Customer ID,Country\n"
+                 "489434,85048,ROSE,12,2009-12-01 07:45:00,6.95,13085.0,United Kingdom\n")
+    prepared = ingest.prepare(path)
+    assert prepared.mapping == {
+        "invoice_id": "Invoice", "stock_code": "StockCode", "description": "Description", "quantity": "Quantity",
+        "invoice_date": "InvoiceDate", "unit_price": "Price", "customer_id": "Customer ID", "country": "Country",
+    }
+
+
+def test_names_are_case_and_space_insensitive_and_mapping_wins(tmp_path):
+    path = write(tmp_path / "x.csv", "INVOICE NO,invoice date,customer_id,Total Price,cust_no\n1,2011-01-01,7,3.5,8\n")
+    prepared = ingest.prepare(path, columns="customer_id=CUST_NO")
+    assert prepared.mapping == {"invoice_id": "INVOICE NO", "invoice_date": "invoice date",
+                                "amount": "Total Price", "customer_id": "cust_no"}
+    assert prepared.dbt_vars["raw_columns"] == "customer_id=CUST_NO"
+
+
+def test_money_needs_amount_or_quantity_and_price(tmp_path):
+    path = write(tmp_path / "x.csv", "CustomerID,InvoiceDate,UnitPrice\n7,2011-01-01,3.5\n")
+    with pytest.raises(InputError, match=r"missing required column amount \(or quantity and unit_price\).*"
+                                         r"columns found: CustomerID, InvoiceDate, UnitPrice"):
+        ingest.prepare(path)
+
+
+def test_delimiter_is_found_despite_malformed_lines(tmp_path):
+    good = "".join(f'{i};"ITEM; WITH ""QUOTES""";2;2011-01-0{1 + i % 9};1,5;{i % 7}\n' for i in range(50))
+    path = write(tmp_path / "x.csv", "InvoiceNo;Description;Quantity;InvoiceDate;amount;CustomerID\n"
+                 + good + "1;too;few\n" + "1;2;3;4;5;6;7;8;9\n" + good)
+    assert ingest.prepare(path).dbt_vars["raw_csv_delimiter"] == ";"
+
+
+def test_latin1_is_detected_and_utf8_kept(tmp_path):
+    text = "InvoiceNo,Description,InvoiceDate,CustomerID,amount\n1,CAFÉ,2011-01-01,7,3.5\n"
+    assert ingest.prepare(write(tmp_path / "l.csv", text, "latin-1")).dbt_vars["raw_encoding"] == "latin-1"
+    assert ingest.prepare(write(tmp_path / "u.csv", text, "utf-8")).dbt_vars["raw_encoding"] == "utf-8"
+
+
+def test_date_format_is_checked_on_the_first_rows(tmp_path):
+    path = write(tmp_path / "d.csv", "InvoiceNo,InvoiceDate,CustomerID,amount\n1,20110131,7,3.5\n")
+    with pytest.raises(InputError, match="not ISO"):
+        ingest.prepare(path)
+    assert ingest.prepare(path, date_format="%Y%m%d").dbt_vars["raw_date_format"] == "%Y%m%d"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("customer_id", "is not canonical=theirs"),
+    ("buyer=CustomerID", "'buyer' is not a canonical column"),
+])
+def test_bad_mappings(text, message):
+    with pytest.raises(InputError, match=message):
+        ingest.parse_mapping(text)
+
+
+def test_damaged_workbook(tmp_path):
+    path = write(tmp_path / "book.xlsx", "not a zip")
+    with pytest.raises(InputError, match="cannot read book.xlsx as an Excel workbook"):
+        ingest.prepare(path)
