@@ -139,3 +139,23 @@ def test_real_online_retail_sample_every_row_accounted_for(tmp_path):
     assert summary == expected
     # The file's published dirt, counted on the raw text.
     assert summary["missing_customer"] == (raw["CustomerID"] == "").sum() == 2_000
+
+
+def test_a_given_as_of_date_ignores_later_sales(sample_csv, tmp_path):
+    db = build(tmp_path, "--data", str(sample_csv), "--vars", "{as_of_date: '2011-09-01', n_clusters: 3}")
+    raw = pandas_reference.read_online_retail(sample_csv)
+    expected = pandas_reference.rfm_tiers(pandas_reference.customer_rfm(raw, as_of_date="2011-09-01"))
+    with duckdb.connect(str(db), read_only=True) as con:
+        actual = con.execute(
+            "select customer_id, recency_days, frequency, tier, last_purchase_date, as_of_date "
+            "from marts.customer_segments order by customer_id"
+        ).df()
+        clusters = con.execute("select count(distinct cluster_id) from marts.customer_segments").fetchone()[0]
+    expected = expected.sort_values("customer_id").reset_index(drop=True)
+    assert list(actual["customer_id"]) == list(expected["customer_id"])  # one row per customer
+    assert (actual["recency_days"].to_numpy() == expected["recency_days"].to_numpy()).all()
+    assert (actual["frequency"].to_numpy() == expected["frequency"].to_numpy()).all()
+    assert (actual["tier"].to_numpy() == expected["tier"].to_numpy()).all()
+    assert (pd.to_datetime(actual["last_purchase_date"]) < pd.Timestamp("2011-09-01")).all()
+    assert set(actual["as_of_date"].astype(str)) == {"2011-09-01"}
+    assert clusters == 3
