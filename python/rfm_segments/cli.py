@@ -116,8 +116,7 @@ def print_summary(db: Path) -> None:
         valid = rows("select rows from marts.data_quality_summary where outcome = 'valid'")[0][0]
         (customers, as_of), = rows("select count(*), max(as_of_date) from marts.customer_segments")
         print()
-        print(f"Built RFM segments for {customers:,} customers as of {as_of} "
-              f"from {read:,} input lines ({valid:,} valid).")
+        print(f"Built RFM segments for {customers:,} customers as of {as_of}.")
         print(f"Rows read {read:,}, valid {valid:,}, rejected {read - valid:,}"
               + (" by reason:" if read > valid else "."))
         for reason, count in rows(
