@@ -42,7 +42,7 @@ report: $(STAMP)
 # The report's browser test drives Debian's Chromium (never a downloaded browser build).
 chromium:
 	@test -x /usr/bin/chromium || { echo "==> installing Debian's chromium for the report's browser test"; \
-		apt-get update > /dev/null && apt-get install -y chromium > /dev/null; }
+		apt-get update > /dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium > /dev/null; }
 
 query: $(STAMP)
 	@$(BIN)/python -m rfm_segments query "$(SQL)"
