@@ -8,11 +8,12 @@ SEED        ?= 42
 SEGMENTS_DB ?= $(CURDIR)/warehouse/segments.duckdb
 export SEGMENTS_DB := $(abspath $(SEGMENTS_DB))
 
-.PHONY: run test query summary clean help
+.PHONY: run test query summary clean help bench
 
 help:
 	@echo "make run    build the segments on the embedded sample (ROWS=$(ROWS), SEED=$(SEED))"
 	@echo "make test   run every test (pytest, dbt data and unit tests)"
+	@echo "make bench  time dbt build vs pandas vs the DuckDB floor (SIZES=\"$(SIZES)\")"
 	@echo 'make query SQL="select * from marts.segment_profiles"'
 
 # The environment is rebuilt only when the dependencies change, so later runs start in seconds.
@@ -34,6 +35,11 @@ query: $(STAMP)
 
 test: $(STAMP)
 	@$(BIN)/python -m pytest
+
+# Benchmark (not a test): see README "Performance". Generated files are cached in data/bench/.
+SIZES       ?= 1000000 10000000
+bench: $(STAMP)
+	@$(BIN)/python bench/run_bench.py --sizes $(SIZES)
 
 clean:
 	rm -rf warehouse data dbt_project/target dbt_project/logs
