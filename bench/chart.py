@@ -1,6 +1,6 @@
 """An SVG chart of bench/results/results.csv, written by hand (no plotting dependency).
 
-Left: wall time per input size for ours, the floor and pandas (log scale) in the latest run.
+Left: wall time per input size for ours, the floor and pandas (log scale), each size's latest run.
 Right: peak memory, same layout. Below: our wall time per size across every recorded run,
 so a regression shows up as a step.
 """
@@ -114,14 +114,16 @@ def _history(parts: list[str], rows: list[dict], y0: float) -> None:
 def write_chart(csv_path: Path, svg_path: Path) -> Path:
     with open(csv_path, newline="") as source:
         rows = list(csv.DictReader(source))
-    latest = [row for row in rows if row["date"] == rows[-1]["date"]] if rows else []
+    by_size = {int(float(row["lines"])): row for row in rows}  # the last run of each size
+    latest = [by_size[size] for size in sorted(by_size)]
     height = PANEL_H + HISTORY_H + 20
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
              f'font-family="sans-serif" font-size="12">',
              f'<rect width="{WIDTH}" height="{height}" fill="white"/>']
-    when = f" ({latest[0]['date']} UTC, {latest[0]['machine']})" if latest else ""
+    when = ", ".join(f"{int(float(r['lines'])):,} lines {r['date']}" for r in latest)
+    machine = f" on {latest[0]['machine']}" if latest else ""
     parts.append(f'<text x="{WIDTH / 2}" y="{height - 6}" text-anchor="middle" font-size="10" '
-                 f'fill="#555">{escape("latest run" + when)}</text>')
+                 f'fill="#555">{escape(f"bars: latest run per size ({when} UTC){machine}")}</text>')
     _bars(parts, latest, 1, 60, "Wall time (s, log scale)", "s")
     _bars(parts, latest, 2, WIDTH / 2 + 50, "Peak memory (MB, log scale)", "MB")
     _history(parts, rows, PANEL_H)
