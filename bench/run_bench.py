@@ -52,7 +52,7 @@ FIELDS = [
     "pandas_status", "pandas_wall_s", "pandas_rfm_tiers_s", "pandas_kmeans_s", "pandas_peak_mb",
     "pandas_silhouette_customers",
     "ours_over_floor", "sql_over_floor_query", "pandas_over_ours", "memory_ours_over_pandas",
-    "dbt_parse_s", "test_median_s", "tests", "dbt_parse_warm_s",
+    "dbt_parse_s", "test_median_s", "tests", "dbt_parse_warm_s", "memory_limit",
     "kselect_customers", "kselect_s", "kselect_final_fit_s", "kselect_peak_mb",
 ]
 
@@ -419,18 +419,24 @@ def main(argv: list[str] | None = None) -> int:
                         help="stop pandas above this RSS and record it as out of memory")
     parser.add_argument("--skip-pandas-above", type=int, default=0,
                         help="do not run pandas on inputs larger than this many lines")
+    parser.add_argument("--memory-limit", default=None,
+                        help="DuckDB memory_limit for ours and the floor (default: the profile's)")
     parser.add_argument("--no-record", action="store_true", help="do not touch results.csv/.svg")
     parser.add_argument("--keep-work", action="store_true", help="keep the DuckDB files")
     options = parser.parse_args(argv)
+    if options.memory_limit:  # read by profiles.yml and by contenders.py floor
+        os.environ["SEGMENTS_MEMORY_LIMIT"] = options.memory_limit
     try:
         from chart import write_chart
 
         work_root = options.work_dir
         work_root.mkdir(parents=True, exist_ok=True)
-        say(f"machine: {machine()}; sizes: {', '.join(f'{s:,}' for s in options.sizes)}")
+        limit = os.environ.get("SEGMENTS_MEMORY_LIMIT", "16GB (profile default)")
+        say(f"machine: {machine()}; sizes: {', '.join(f'{s:,}' for s in options.sizes)}; "
+            f"DuckDB memory_limit {limit}")
         first = ensure_data(min(options.sizes), options.seed, options.data_dir)
         shared = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M"),
-                  "machine": machine(), **fixed_costs(work_root, first)}
+                  "machine": machine(), "memory_limit": os.environ.get("SEGMENTS_MEMORY_LIMIT", ""), **fixed_costs(work_root, first)}
         if options.kselect_customers:
             shared.update(k_selection(options.kselect_customers, work_root, options.seed))
         rows = [{**shared, **bench_size(lines, options, work_root)} for lines in options.sizes]
