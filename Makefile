@@ -9,13 +9,14 @@ SEGMENTS_DB ?= $(CURDIR)/warehouse/segments.duckdb
 DOCS_PORT   ?= 8080
 export SEGMENTS_DB := $(abspath $(SEGMENTS_DB))
 
-.PHONY: run test query summary report docs chromium clean help
+.PHONY: run test query summary report docs bench chromium clean help
 
 help:
 	@echo "make run    build the segments on the embedded sample (ROWS=$(ROWS), SEED=$(SEED))"
 	@echo "make run DATA=your.csv [COLUMNS=customer_id=cust_no,...] [DATE_FORMAT=%d/%m/%Y]   on your own file"
 	@echo "make test   run every test (pytest, dbt data and unit tests)"
 	@echo "make report render the HTML report (warehouse/segments_report.html) from the built warehouse"
+	@echo "make bench  time dbt build vs pandas vs the DuckDB floor (SIZES=\"$(SIZES)\")"
 	@echo 'make query SQL="select * from marts.segment_profiles"'
 	@echo "make docs   dbt docs (lineage, every mart and column) at http://127.0.0.1:$(DOCS_PORT)"
 
@@ -56,6 +57,11 @@ docs: $(STAMP)
 
 test: $(STAMP) chromium
 	@$(BIN)/python -m pytest
+
+# Benchmark (not a test): see README "Performance". Generated files are cached in data/bench/.
+SIZES       ?= 1000000 10000000
+bench: $(STAMP)
+	@$(BIN)/python bench/run_bench.py --sizes $(SIZES)
 
 clean:
 	rm -rf warehouse data dbt_project/target dbt_project/logs

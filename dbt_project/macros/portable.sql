@@ -41,3 +41,9 @@
 {% macro duckdb__safe_cast(field, type) -%}
     try_cast({{ field }} as {{ type }})
 {%- endmacro %}
+
+{# Joins each row to the numbers 1..count_column as copy_name: a row counted n times comes
+   back as n rows. Elsewhere: a join to a numbers table on copy_name <= count_column. #}
+{% macro numbered_copies(count_column, copy_name) -%}
+    cross join generate_series(1, {{ count_column }}) as numbered_copies({{ copy_name }})
+{%- endmacro %}

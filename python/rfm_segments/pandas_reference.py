@@ -82,3 +82,29 @@ def rfm_tiers(rfm: pd.DataFrame) -> pd.DataFrame:
     out["rfm_score"] = out["r_score"] + out["f_score"] + out["m_score"]
     out["tier"] = score(out["rfm_score"]).map(TIERS)
     return out
+
+
+def notebook_kmeans(rfm: pd.DataFrame, k_min: int = 2, k_max: int = 8, seed: int = 42,
+                    silhouette_limit: int | None = None) -> tuple[int, pd.DataFrame]:
+    """The notebook k search: scikit-learn on every customer, silhouette on every customer.
+
+    Fits K-Means for each k on all customers (log1p, standardised, like the pipeline) and
+    scores it with the full silhouette, which is quadratic in customers. `silhouette_limit`
+    caps the silhouette's customers (seeded sample) so a benchmark can still finish where
+    the notebook would not. Returns the k with the best silhouette and the k table.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+    from sklearn.preprocessing import StandardScaler
+
+    X = StandardScaler().fit_transform(
+        np.log1p(rfm[["recency_days", "frequency", "monetary"]].to_numpy(dtype=float)))
+    sample = silhouette_limit if silhouette_limit and silhouette_limit < len(X) else None
+    rows = []
+    for k in range(k_min, min(k_max, len(X) - 1) + 1):
+        model = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(X)
+        rows.append({"k": k, "inertia": model.inertia_,
+                     "silhouette": silhouette_score(X, model.labels_, sample_size=sample,
+                                                    random_state=seed)})
+    table = pd.DataFrame(rows)
+    return int(table.loc[table["silhouette"].idxmax(), "k"]), table
