@@ -1,6 +1,4 @@
 -- The quarantine: every line that is not a valid sale, with why.
--- A view over the classified lines: one copy of 10M lines fewer to write; same rows.
-{{ config(materialized='view') }}
 
 select
     reject_reason,
