@@ -179,7 +179,7 @@ def test_real_invoices_monthly_history(tmp_path):
     moved = frame(db, "select sum(revenue) as r from marts.segment_migration where lens = 'named_segment'")
     assert float(first["m"].item() + moved["r"].item()) == pytest.approx(8_911_407.90, abs=0.005)
     checks = frame(db, "select * from marts.model_retraining_checks order by snapshot_date")
-    assert checks["snapshot_date"].iloc[0].strftime("%Y-%m-%d") == "2011-01-01"  # 948 customers >= 100
+    assert checks["snapshot_date"].iloc[0].strftime("%Y-%m-%d") == "2011-01-01"  # 885 customers >= 100
     assert len(checks) == 13 and checks["recommendation"].isin(["keep", "watch", "retrain"]).all()
     versions = frame(db, "select model_version, count(*) as clusters from clustering.cluster_model_versions group by 1")
     assert (versions["clusters"] == 4).all()
