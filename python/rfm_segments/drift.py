@@ -314,15 +314,29 @@ def model_history(
 
     return ModelHistory(
         versions=_versions_frame(models),
-        feature_drift=_dates(pd.DataFrame(drift_rows, columns=[
-            "snapshot_date", "model_version", "feature", "bins", "customers", "psi", "psi_band",
-            "kl_divergence", "js_distance",
-        ]), "snapshot_date"),
-        checks=_dates(pd.DataFrame(check_rows, columns=[
-            "snapshot_date", "model_version", "customers", "max_feature_psi",
-            "assignment_changed_share", "adjusted_rand_index", "recommendation", "reason", "action",
-        ]), "snapshot_date"),
+        feature_drift=_typed(drift_rows, DRIFT_COLUMNS),
+        checks=_typed(check_rows, CHECK_COLUMNS),
     )
+
+
+#: Output columns and dtypes: typed even with no rows (one snapshot has nothing to compare), as an
+#: untyped empty column cannot be written to the warehouse.
+DRIFT_COLUMNS = {
+    "snapshot_date": "datetime64[us]", "model_version": "int64", "feature": "str", "bins": "int64",
+    "customers": "int64", "psi": "float64", "psi_band": "str", "kl_divergence": "float64",
+    "js_distance": "float64",
+}
+CHECK_COLUMNS = {
+    "snapshot_date": "datetime64[us]", "model_version": "int64", "customers": "int64",
+    "max_feature_psi": "float64", "assignment_changed_share": "float64",
+    "adjusted_rand_index": "float64", "recommendation": "str", "reason": "str", "action": "str",
+}
+
+
+def _typed(rows: list[dict[str, object]], columns: dict[str, str]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(columns))
+    frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"])
+    return frame.astype(columns)
 
 
 def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:

@@ -154,3 +154,10 @@ def test_training_snapshot_needs_enough_customers():
     history = model_history(pd.concat([small, big]), n_clusters=3, rules=RULES)
     assert history.versions["trained_as_of"].unique().tolist() == [pd.Timestamp("2021-02-01")]
     assert len(history.checks) == 1
+
+
+def test_one_snapshot_gives_typed_empty_drift():
+    history = model_history(_snapshot("2021-01-01", 40, 1), n_clusters=3, rules=RULES)
+    assert history.feature_drift.empty and len(history.checks) == 1
+    assert history.feature_drift["psi"].dtype == "float64"  # typed: writable to the warehouse
+    assert str(history.feature_drift["snapshot_date"].dtype).startswith("datetime64")
