@@ -53,7 +53,10 @@ def test_a_snapshot_equals_a_run_on_data_truncated_at_its_date(sample_db, sample
         writer.writerow(header)
         date_column = header.index("InvoiceDate")
         writer.writerows(row for row in reader if row[date_column][:10] < SNAPSHOT)
-    db = build(tmp_path, "--data", str(truncated), "--vars", f"{{as_of_date: '{SNAPSHOT}'}}")
+    # explicit snapshots, training date and an asked refit, tested below on the same build
+    db = build(tmp_path, "--data", str(truncated), "--vars",
+               f"{{as_of_date: '{SNAPSHOT}', snapshot_dates: ['2011-03-01', '2011-04-01', '{SNAPSHOT}'], "
+               f"history_training_date: '2011-03-01', history_refit_dates: ['{SNAPSHOT}'], history_auto_refit: false}}")
     columns = "customer_id, recency_days, frequency, monetary, r_score, f_score, m_score, rfm_score, tier, named_segment"
     alone = frame(db, f"select {columns} from marts.customer_segments order by customer_id")
     snapshot = frame(
@@ -63,12 +66,19 @@ def test_a_snapshot_equals_a_run_on_data_truncated_at_its_date(sample_db, sample
     assert len(snapshot) > 100
     pd.testing.assert_frame_equal(alone, snapshot, check_dtype=False)
     # ...and every earlier snapshot of that run equals the full run's: later sales change nothing.
-    earlier = "select {c} from marts.customer_segment_history where snapshot_date < '{s}' order by snapshot_date, customer_id"
+    earlier = (f"select snapshot_date, {columns} from marts.customer_segment_history "
+               "where snapshot_date in ('2011-03-01', '2011-04-01') order by snapshot_date, customer_id")
+    assert len(frame(db, earlier)) > 100
     pd.testing.assert_frame_equal(
-        frame(db, earlier.format(c="snapshot_date, " + columns, s=SNAPSHOT)),
-        frame(sample_db, earlier.format(c="snapshot_date, " + columns, s=SNAPSHOT)),
+        frame(db, earlier),
+        frame(sample_db, earlier),
         check_dtype=False,
     )
+    checks = frame(db, "select cast(snapshot_date as varchar) as d, action, model_version "
+                       "from marts.model_retraining_checks order by 1")
+    assert checks["d"].tolist() == ["2011-03-01", "2011-04-01", SNAPSHOT]
+    assert checks["action"].tolist()[:2] == ["initial fit", "kept"]
+    assert checks["action"].iloc[2].startswith("refit asked") and checks["model_version"].tolist() == [1, 1, 2]
 
 
 def test_sql_scoring_is_the_nearest_stored_centroid(sample_db):
@@ -183,3 +193,4 @@ def test_real_invoices_monthly_history(tmp_path):
     assert len(checks) == 13 and checks["recommendation"].isin(["keep", "watch", "retrain"]).all()
     versions = frame(db, "select model_version, count(*) as clusters from clustering.cluster_model_versions group by 1")
     assert (versions["clusters"] == 4).all()
+

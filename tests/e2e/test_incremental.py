@@ -26,7 +26,7 @@ def invocations(db) -> dict[str, str]:
         ).fetchall())
 
 
-def test_appended_lines_update_only_the_latest_snapshots(sample_csv, tmp_path):
+def test_appended_lines_update_only_the_latest_snapshots(sample_csv, sample_db, tmp_path):
     data = tmp_path / "transactions.csv"
     with open(sample_csv, newline="") as source, open(data, "w", newline="") as target:
         reader, writer = csv.reader(source), csv.writer(target)
@@ -34,19 +34,19 @@ def test_appended_lines_update_only_the_latest_snapshots(sample_csv, tmp_path):
         writer.writerow(header)
         date_column = header.index("InvoiceDate")
         writer.writerows(row for row in reader if row[date_column][:10] < CUT)
-    db = build(tmp_path, "--data", str(data), "--vars", "{n_clusters: 4}")
+    db = build(tmp_path, "--data", str(data))
     before = invocations(db)
     assert "2011-11-01" in before and "2011-12-01" not in before
 
     shutil.copy(sample_csv, data)  # the rest of the lines arrive in the same file
-    build(tmp_path, "--data", str(data), "--vars", "{n_clusters: 4}")
+    build(tmp_path, "--data", str(data))
     after = invocations(db)
     unchanged = {d for d in after if d < "2011-11-01"}
     assert unchanged and all(after[d] == before[d] for d in unchanged)  # history not recomputed
     assert after["2011-12-01"] != before["2011-11-01"]  # new snapshots built by the second run
     assert set(after) - set(before) >= {"2011-12-01"} and max(before) not in after  # old as-of date dropped
 
-    fresh = build(tmp_path, "--data", str(data), "--vars", "{n_clusters: 4}", db_name="fresh.duckdb")
-    incremental, full = mart_digest(db), mart_digest(fresh)
+    # sample_db: the same file built from scratch (as --full-refresh would)
+    incremental, full = mart_digest(db), mart_digest(sample_db)
     assert all(m in incremental for m in HISTORY_MARTS)
     assert incremental == full  # every mart, the history ones included

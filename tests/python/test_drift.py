@@ -161,3 +161,15 @@ def test_one_snapshot_gives_typed_empty_drift():
     assert history.feature_drift.empty and len(history.checks) == 1
     assert history.feature_drift["psi"].dtype == "float64"  # typed: writable to the warehouse
     assert str(history.feature_drift["snapshot_date"].dtype).startswith("datetime64")
+
+
+@pytest.mark.parametrize("given, expected", [
+    (None, []), ("None", []), ("", []),
+    ("2011-03-01, 2011-05-01", ["2011-03-01", "2011-05-01"]),
+    ("['2011-03-01', '2011-05-01']", ["2011-03-01", "2011-05-01"]),  # a YAML list as dbt renders it
+    (["2011-03-01"], ["2011-03-01"]),
+])
+def test_refit_dates_from_dbt_config(given, expected):
+    from rfm_segments.history_dbt import _dates
+
+    assert _dates(given) == expected
