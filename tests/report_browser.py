@@ -20,7 +20,7 @@ CHART_STATE = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).
     drawn: gd.querySelector('.main-svg') !== null,
     traces: (gd.data || []).map(t => ({
         type: t.type || 'scatter',
-        points: (t.x || t.values || t.z || []).length,
+        points: (t.x || t.values || t.z || (t.link && t.link.value) || []).length,
     })),
 }))"""
 

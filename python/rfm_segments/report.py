@@ -122,6 +122,7 @@ def load(db: Path) -> dict:
                     "order by s.cluster_id, s.silhouette desc, s.customer_id",
                 ),
             }
+            data.update(_load_history(con))
             (data["customers"], data["revenue"], data["as_of_date"]), = con.execute(
                 "select count(*), cast(sum(monetary) as double), max(as_of_date) from marts.customer_segments"
             ).fetchall()
@@ -134,7 +135,113 @@ def load(db: Path) -> dict:
     return data
 
 
+#: Snapshot-to-snapshot steps the migration Sankey chains (the latest ones).
+SANKEY_STEPS = 3
+RECOMMENDATION_COLOURS = {"keep": "#1b9e77", "watch": "#e6ab02", "retrain": "#d95f02"}
+
+
+def _load_history(con: duckdb.DuckDBPyConnection) -> dict:
+    """The segments-over-time marts: a few rows per snapshot, never per customer."""
+    steps = [d for (d,) in con.execute(
+        "select distinct to_snapshot_date from marts.segment_migration order by 1 desc limit ?", [SANKEY_STEPS]
+    ).fetchall()]
+    return {
+        "migration": [
+            dict(zip(("from_snapshot_date", "to_snapshot_date", "source", "target", "customers", "revenue"), row))
+            for row in con.execute(
+                "select from_snapshot_date, to_snapshot_date, source, target, customers, "
+                "cast(revenue as double) from marts.segment_migration "
+                "where lens = 'named_segment' and to_snapshot_date >= ? order by 1, 3, 4",
+                [min(steps) if steps else None],
+            ).fetchall()
+        ],
+        "sizes": _records(
+            con,
+            "select snapshot_date, segment, customers, customer_share, monetary_share "
+            "from marts.segment_sizes_over_time where lens = 'cluster' and segment <> '(no model)' "
+            "order by snapshot_date, segment",
+        ),
+        "drift": _records(con, "select * from marts.segment_feature_drift order by snapshot_date, feature"),
+        "checks": _records(con, "select * from marts.model_retraining_checks order by snapshot_date"),
+        "psi_bands": dict(con.execute(
+            "select 'watch', watch_at from reference.retraining_rules where metric = 'max_feature_psi' "
+            "union all select 'retrain', retrain_at from reference.retraining_rules where metric = 'max_feature_psi'"
+        ).fetchall()),
+    }
+
+
 # ------------------------------------------------------------------------------ charts
+
+
+def migration_sankey(migration: list[dict]) -> Chart:
+    """Named segments chained over the latest snapshots: node = segment at a date, link = movers."""
+    nodes: dict[tuple[str, str], int] = {}
+
+    def node(segment: str, when) -> int:
+        return nodes.setdefault((segment, str(when)), len(nodes))
+
+    links = [
+        (node(m["source"], m["from_snapshot_date"]), node(m["target"], m["to_snapshot_date"]), m["customers"],
+         m["revenue"])
+        for m in migration
+    ]
+    segments = sorted({segment for segment, _ in nodes})
+    fig = go.Figure(go.Sankey(
+        arrangement="snap",
+        node={
+            "label": [f"{segment} · {when}" for segment, when in nodes], "pad": 8, "thickness": 12,
+            # one colour per segment at every date, so a segment reads as one row across the chart
+            "color": [PALETTE[segments.index(segment) % len(PALETTE)] for segment, _ in nodes],
+        },
+        link={
+            "source": [s for s, _, _, _ in links], "target": [t for _, t, _, _ in links],
+            "value": [c for _, _, c, _ in links],
+            "customdata": [r for _, _, _, r in links],
+            "hovertemplate": "%{source.label} → %{target.label}<br>%{value} customers, "
+                             "revenue %{customdata:,.0f} between the snapshots<extra></extra>",
+        },
+    ))
+    return Chart("migration_sankey", _layout(fig, height=560))
+
+
+def sizes_over_time_chart(sizes: list[dict]) -> Chart:
+    fig = go.Figure()
+    for segment in sorted({s["segment"] for s in sizes}):
+        rows = [s for s in sizes if s["segment"] == segment]
+        fig.add_trace(go.Scatter(
+            x=[str(r["snapshot_date"]) for r in rows], y=[r["customer_share"] for r in rows], name=segment,
+            stackgroup="share", mode="lines",
+            customdata=[[r["customers"], r["monetary_share"]] for r in rows],
+            hovertemplate=f"{segment}<br>%{{x}}: %{{y:.1%}} of customers (%{{customdata[0]}}), "
+                          "%{customdata[1]:.1%} of spend<extra></extra>",
+        ))
+    return Chart("sizes_over_time", _layout(fig, yaxis={"tickformat": ".0%", "title": "share of customers"}))
+
+
+def drift_trend_chart(drift: list[dict], checks: list[dict], bands: dict) -> Chart:
+    fig = go.Figure()
+    for feature in ("recency_days", "frequency", "monetary"):
+        rows = [d for d in drift if d["feature"] == feature]
+        fig.add_trace(go.Scatter(x=[str(r["snapshot_date"]) for r in rows], y=[r["psi"] for r in rows],
+                                 name=f"PSI {feature}", mode="lines+markers"))
+    fig.add_trace(go.Scatter(
+        x=[str(c["snapshot_date"]) for c in checks], y=[c["assignment_changed_share"] for c in checks],
+        name="customers a refit would move", mode="lines", line={"dash": "dot", "color": "#666"},
+    ))
+    fig.add_trace(go.Scatter(
+        x=[str(c["snapshot_date"]) for c in checks], y=[c["max_feature_psi"] for c in checks],
+        name="recommendation", mode="markers", marker={
+            "size": 14, "symbol": "square", "color": [RECOMMENDATION_COLOURS[c["recommendation"]] for c in checks]},
+        text=[f"{c['recommendation']}: {c['reason']} ({c['action']})" for c in checks],
+        hovertemplate="%{x}: %{text}<extra></extra>",
+    ))
+    for level in ("watch", "retrain"):
+        if level in bands:
+            fig.add_hline(y=bands[level], line={"dash": "dash", "color": RECOMMENDATION_COLOURS[level]},
+                          annotation_text=f"PSI {level} {bands[level]:g}")
+    return Chart("drift_trend", _layout(fig, yaxis={"title": "PSI / share"}))
+
+
 
 
 def elbow_chart(evaluation: list[dict]) -> Chart:
@@ -341,6 +448,12 @@ def context(data: dict) -> dict:
         named_treemap(data["named"]),
         quality_chart(data["quality"]),
     ]
+    if data["migration"]:
+        charts.append(migration_sankey(data["migration"]))
+    if data["sizes"]:
+        charts.append(sizes_over_time_chart(data["sizes"]))
+    if data["checks"]:
+        charts.append(drift_trend_chart(data["drift"], data["checks"], data["psi_bands"]))
     if sample:
         charts += [silhouette_plot(sample, names), scatter_3d(sample, names), pair_plots(sample, names)]
     return {
@@ -364,6 +477,8 @@ def context(data: dict) -> dict:
         "largest_named": largest_named,
         "sample_size": len(sample),
         "stable_threshold": STABLE_JACCARD,
+        "latest_check": data["checks"][-1] if data["checks"] else None,
+        "model_versions": len({c["model_version"] for c in data["checks"]}),
     }
 
 

@@ -19,6 +19,8 @@ MARTS = [
     "marts.customer_segments", "marts.segment_profiles", "marts.tier_cluster_comparison",
     "marts.segmentation_agreement", "clustering.cluster_stability", "clustering.cluster_silhouette_values",
     "marts.named_segment_profiles", "marts.segment_lens_comparison",
+    "clustering.cluster_model_versions", "marts.customer_segment_history", "marts.segment_migration",
+    "marts.segment_sizes_over_time", "marts.segment_feature_drift", "marts.model_retraining_checks",
 ]
 
 

@@ -1,0 +1,65 @@
+-- The cluster of each customer at each snapshot under the model serving then (the latest version
+-- of clustering.cluster_model_versions trained on or before the snapshot): nearest centroid in
+-- that model's scaled space, computed here from its stored parameters. Snapshots before the
+-- first model have no cluster.
+with scores as (
+    select snapshot_date, customer_id, recency_days, frequency, monetary
+    from {{ ref('int_snapshot_customer_scores') }}
+),
+
+models as (
+    select
+        model_version,
+        cast(trained_as_of as date) as trained_as_of,
+        cluster_id,
+        segment_name,
+        recency_days_log_mean, recency_days_log_scale, recency_days_centroid,
+        frequency_log_mean, frequency_log_scale, frequency_centroid,
+        monetary_log_mean, monetary_log_scale, monetary_centroid
+    from {{ ref('cluster_model_versions') }}
+),
+
+serving as (
+    select snapshots.snapshot_date, max(versions.model_version) as model_version
+    from {{ ref('int_snapshot_dates') }} as snapshots
+    join (select distinct model_version, trained_as_of from models) as versions
+        on versions.trained_as_of <= snapshots.snapshot_date
+    group by snapshots.snapshot_date
+),
+
+distances as (
+    select
+        scores.snapshot_date,
+        scores.customer_id,
+        models.model_version,
+        models.cluster_id,
+        models.segment_name,
+        {% for feature in ['recency_days', 'frequency', 'monetary'] -%}
+        power((ln(1 + cast(scores.{{ feature }} as double)) - models.{{ feature }}_log_mean)
+            / models.{{ feature }}_log_scale - models.{{ feature }}_centroid, 2)
+        {%- if not loop.last %} + {% endif %}
+        {% endfor %} as squared_distance
+    from scores
+    join serving
+        on scores.snapshot_date = serving.snapshot_date
+    join models
+        on serving.model_version = models.model_version
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by snapshot_date, customer_id order by squared_distance, cluster_id
+        ) as distance_rank
+    from distances
+)
+
+select
+    snapshot_date,
+    customer_id,
+    cast(model_version as integer) as model_version,
+    cast(cluster_id as integer) as cluster_id,
+    segment_name
+from ranked
+where distance_rank = 1
