@@ -160,10 +160,21 @@ def print_summary(db: Path) -> None:
             "where segmentation_b = 'named_segment' order by segmentation_a desc"
         )
         print("Named RFM segments vs " + ", vs ".join(f"{a}s: ARI {value:.2f}" for a, _, value in agreement))
+        (snapshots, first, last), = rows(
+            "select count(distinct snapshot_date), min(snapshot_date), max(snapshot_date) "
+            "from marts.customer_segment_history"
+        )
+        latest = rows("select recommendation, reason from marts.model_retraining_checks "
+                      "order by snapshot_date desc limit 1")
+        if snapshots:
+            check = f"; latest model check: {latest[0][0]} ({latest[0][1]})" if latest else ""
+            print(f"Over time: {snapshots} snapshots from {first} to {last}{check}")
     print(f"\nWarehouse: {db}")
     print("Marts: marts.customer_segments, marts.segment_profiles, marts.tier_cluster_comparison,")
     print("       marts.segmentation_agreement, marts.data_quality_summary, marts.rejected_transactions,")
-    print("       marts.named_segment_profiles, marts.segment_lens_comparison, clustering.cluster_stability")
+    print("       marts.named_segment_profiles, marts.segment_lens_comparison, clustering.cluster_stability,")
+    print("       marts.customer_segment_history, marts.segment_migration, marts.segment_feature_drift,")
+    print("       marts.model_retraining_checks (schema marts also holds the RFM features and tiers)")
     print('Query:  make query SQL="select * from marts.segment_profiles"')
 
 
