@@ -24,3 +24,13 @@
     percentile_cont(0.50) within group (order by {{ column }}) as p50,
     percentile_cont(0.75) within group (order by {{ column }}) as p75
 {%- endmacro %}
+
+{# The tier name of a tier_rank (4 = best): one place, so snapshots and today's tiers agree. #}
+{% macro tier_name(tier_rank) -%}
+    case {{ tier_rank }}
+        when 4 then 'Platinum'
+        when 3 then 'Gold'
+        when 2 then 'Silver'
+        else 'Bronze'
+    end
+{%- endmacro %}

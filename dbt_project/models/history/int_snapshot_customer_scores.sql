@@ -79,12 +79,7 @@ select
     tiered.m_score,
     tiered.rfm_score,
     tiered.tier_rank,
-    case tiered.tier_rank
-        when 4 then 'Platinum'
-        when 3 then 'Gold'
-        when 2 then 'Silver'
-        else 'Bronze'
-    end as tier,
+    {{ tier_name('tiered.tier_rank') }} as tier,
     tiered.fm_score,
     segment_map.named_segment,
     tiered.built_by_invocation_id

@@ -18,10 +18,5 @@ select
     m_score,
     rfm_score,
     cast(tier_rank as integer) as tier_rank,
-    case tier_rank
-        when 4 then 'Platinum'
-        when 3 then 'Gold'
-        when 2 then 'Silver'
-        else 'Bronze'
-    end as tier
+    {{ tier_name('tier_rank') }} as tier
 from tiered
