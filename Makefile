@@ -9,10 +9,12 @@ SEGMENTS_DB ?= $(CURDIR)/warehouse/segments.duckdb
 DOCS_PORT   ?= 8080
 export SEGMENTS_DB := $(abspath $(SEGMENTS_DB))
 
-.PHONY: run test query summary report docs bench chromium clean help
+.PHONY: setup run publish test query summary report docs bench chromium clean help
 
 help:
 	@echo "make run    build the segments on the embedded sample (ROWS=$(ROWS), SEED=$(SEED))"
+	@echo "make setup  the environment and the sample only, for running dbt yourself (README \"Quick start\")"
+	@echo "make publish  publish for BI what your last full \`dbt build\` wrote, if every node passed"
 	@echo "make run DATA=your.csv [COLUMNS=customer_id=cust_no,...] [DATE_FORMAT=%d/%m/%Y]   on your own file"
 	@echo "make test   run every test (pytest, dbt data and unit tests)"
 	@echo "make report render the HTML report (warehouse/segments_report.html) from the built warehouse"
@@ -33,6 +35,15 @@ run: $(STAMP)
 	@$(BIN)/python -m rfm_segments run --rows $(ROWS) --seed $(SEED) \
 		$(if $(DATA),--data "$(DATA)") $(if $(COLUMNS),--columns "$(COLUMNS)") \
 		$(if $(DATE_FORMAT),--date-format "$(DATE_FORMAT)")
+
+# For people who run dbt themselves: the environment and the sample plain `dbt build` reads.
+setup: $(STAMP)
+	@$(BIN)/python -m rfm_segments sample
+	@echo "==> ready: . $(BIN)/activate && cd dbt_project && dbt build   (then: make publish, for BI)"
+
+# Publishes for BI what the last full `dbt build` wrote, if every node passed (docs/dbt.md).
+publish: $(STAMP)
+	@$(BIN)/python -m rfm_segments publish
 
 summary: $(STAMP)
 	@$(BIN)/python -m rfm_segments summary

@@ -13,6 +13,14 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+def shared_data(name: str) -> Path:
+    """A real data file from <repo>/../shared/data; the test is skipped where there is none (a clone)."""
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip(f"real data file {path} is not here (tests look for it in <repo>/../shared/data)")
+    return path
+
+
 def run_pipeline(tmp: Path, *args: str, db_name: str = "segments.duckdb") -> subprocess.CompletedProcess:
     """Runs `python -m rfm_segments --db <tmp>/<db_name> <args>` with its own dbt target folder."""
     env = dict(os.environ)

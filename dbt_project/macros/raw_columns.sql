@@ -14,7 +14,8 @@
 {%- endmacro %}
 
 {% macro raw_file_path() -%}
-    {{ return(var('raw_path', env_var('SEGMENTS_RAW', '../data/sample/online_retail.csv'))) }}
+    {#- The same rule as the source's external_location (models/staging/_sources.yml). -#}
+    {{ return(var('raw_path', env_var('SEGMENTS_RAW', var('sample_raw_path')))) }}
 {%- endmacro %}
 
 {% macro raw_file_is_parquet() -%}

@@ -1,4 +1,4 @@
-"""Command line: `python -m rfm_segments run|summary|query`.
+"""Command line: `python -m rfm_segments run|sample|publish|summary|report|query`.
 
 `run` is what `make run` calls: sample data (unless --data), a preflight of the input file
 (rfm_segments.ingest), `dbt build`, then a summary of
@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from rfm_segments import ingest, publish
+from rfm_segments import dbt_invocations, ingest, publish
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"
@@ -33,12 +33,26 @@ def dbt_env(db: Path, raw: Path) -> dict[str, str]:
         DBT_PROFILES_DIR=str(REPO),
         SEGMENTS_DB=str(db),
         SEGMENTS_RAW=str(raw),
+        SEGMENTS_PUBLISHER="make-run",  # the on-run-end hook leaves publishing to command_run
     )
     return env
 
 
 def sample_path(rows: int, seed: int) -> Path:
     return REPO / "data" / "sample" / f"online_retail_{rows}_seed{seed}.csv"
+
+
+def ensure_sample(rows: int, seed: int) -> Path:
+    """The embedded sample, generated on first use (the default sample is what plain `dbt build` reads)."""
+    raw = sample_path(rows, seed)
+    if raw.exists():
+        print(f"==> sample data: {raw} (already generated)", flush=True)
+    else:
+        from rfm_segments.sample_data import generate
+
+        print(f"==> generating {rows:,} sample lines (seed {seed}) ...", flush=True)
+        generate(raw, rows=rows, seed=seed)
+    return raw
 
 
 def run_dbt(args: list[str], db: Path, raw: Path) -> None:
@@ -53,17 +67,7 @@ def run_dbt(args: list[str], db: Path, raw: Path) -> None:
 def command_run(options: argparse.Namespace) -> None:
     db = Path(options.db).resolve()
     db.parent.mkdir(parents=True, exist_ok=True)
-    if options.data:
-        raw = Path(options.data)
-    else:
-        raw = sample_path(options.rows, options.seed)
-        if raw.exists():
-            print(f"==> sample data: {raw} (already generated)", flush=True)
-        else:
-            from rfm_segments.sample_data import generate
-
-            print(f"==> generating {options.rows:,} sample lines (seed {options.seed}) ...", flush=True)
-            generate(raw, rows=options.rows, seed=options.seed)
+    raw = Path(options.data) if options.data else ensure_sample(options.rows, options.seed)
     # Preflight: a bad file or option stops here, before dbt touches the warehouse.
     prepared = ingest.prepare(raw, columns=options.columns, date_format=options.date_format,
                               work_dir=db.parent)
@@ -90,6 +94,23 @@ def command_run(options: argparse.Namespace) -> None:
     print_summary(db)
     print(f"\n{publication.describe()}")
     write_report(db, Path(options.report) if options.report else report_path(db))
+
+
+def command_publish(options: argparse.Namespace) -> None:
+    """Publishes for BI what plain `dbt build` built, if its last build was full and passed."""
+    db = Path(options.db).resolve()
+    serving = publish.serving_dir(db, options.serving_dir)
+    if not db.exists():
+        raise PipelineError(f"no warehouse at {db}: run `dbt build` (or `make run`) first")
+    invocation = dbt_invocations.latest(db)
+    problem = dbt_invocations.why_not_publishable(invocation)
+    try:
+        if problem:
+            raise PipelineError(f"not published: {problem}")
+        publication = publish.publish(db, serving, dbt_invocation_id=invocation.invocation_id)
+    except (PipelineError, publish.PublishError) as error:
+        raise PipelineError(f"{error}. {publish.kept_note(serving)}") from None
+    print(publication.describe())
 
 
 def report_path(db: Path) -> Path:
@@ -183,23 +204,36 @@ def command_query(options: argparse.Namespace) -> None:
         con.sql(options.sql).show(max_width=200, max_rows=options.limit)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rfm_segments", description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=os.environ.get("SEGMENTS_DB") or str(DEFAULT_DB),
                         help="DuckDB warehouse file (default: warehouse/segments.duckdb or $SEGMENTS_DB)")
     commands = parser.add_subparsers(dest="command", required=True)
+    # Options shared by several commands; the sample defaults name the file plain `dbt build`
+    # reads (var sample_raw_path in dbt_project.yml; tests/dbt_cli checks they agree).
+    sample_options = argparse.ArgumentParser(add_help=False)
+    sample_options.add_argument("--rows", type=int, default=500_000, help="sample size in lines")
+    sample_options.add_argument("--seed", type=int, default=42, help="sample generator seed")
+    serving_options = argparse.ArgumentParser(add_help=False)
+    serving_options.add_argument("--serving-dir", help="where BI reads the published marts "
+                                 "(default: serving/ beside the warehouse file, or $SEGMENTS_SERVING_DIR)")
 
-    run = commands.add_parser("run", help="generate or read the data, dbt build, summarise")
+    run = commands.add_parser("run", parents=[sample_options, serving_options],
+                              help="generate or read the data, dbt build, summarise")
     run.add_argument("--data", help="your transactions file (default: the embedded sample)")
-    run.add_argument("--rows", type=int, default=500_000, help="sample size in lines")
-    run.add_argument("--seed", type=int, default=42, help="sample generator seed")
     run.add_argument("--columns", help="canonical=yours, comma-separated, e.g. 'customer_id=cust_no,amount=total'")
     run.add_argument("--date-format", help="strptime format of non-ISO dates, e.g. '%%d/%%m/%%Y %%H:%%M'")
     run.add_argument("--vars", help="extra dbt vars, as YAML, e.g. '{n_clusters: 5}'")
     run.add_argument("--report", help="where the HTML report goes (default: next to the warehouse)")
-    run.add_argument("--serving-dir", help="where BI reads the published marts "
-                     "(default: serving/ beside the warehouse file, or $SEGMENTS_SERVING_DIR)")
     run.set_defaults(handler=command_run)
+
+    sample = commands.add_parser("sample", parents=[sample_options],
+                                 help="generate the embedded sample (what plain `dbt build` reads)")
+    sample.set_defaults(handler=lambda options: ensure_sample(options.rows, options.seed))
+
+    publish_command = commands.add_parser("publish", parents=[serving_options],
+                                          help="publish for BI what the last full, passing `dbt build` wrote")
+    publish_command.set_defaults(handler=command_publish)
 
     summary = commands.add_parser("summary", help="summarise a built warehouse")
     summary.set_defaults(handler=lambda options: print_summary(Path(options.db).resolve()))
@@ -214,7 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     query.add_argument("--limit", type=int, default=40)
     query.set_defaults(handler=command_query)
 
-    options = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = build_parser().parse_args(argv)
     try:
         options.handler(options)
     except (PipelineError, ingest.InputError) as error:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SHARED_DATA, build
+from conftest import build, shared_data
 from rfm_segments.drift import bin_counts, population_stability_index, quantile_bin_edges
 
 SNAPSHOT = "2011-06-01"
@@ -176,7 +176,7 @@ def test_stored_drift_recomputes_from_the_history(sample_db):
 
 
 def test_real_invoices_monthly_history(tmp_path):
-    db = build(tmp_path, "--data", str(SHARED_DATA / "online_retail_invoices.csv"),
+    db = build(tmp_path, "--data", str(shared_data("online_retail_invoices.csv")),
                "--vars", "{n_clusters: 4}")
     dates = frame(db, "select snapshot_date from intermediate.int_snapshot_dates order by 1")["snapshot_date"]
     assert [d.strftime("%Y-%m-%d") for d in dates] == [f"2011-{m:02d}-01" for m in range(1, 13)] + ["2011-12-10"]

@@ -13,7 +13,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA, build, run_pipeline
+from conftest import SHARED_DATA, build, run_pipeline, shared_data
 from rfm_segments import pandas_reference
 from test_pipeline import mart_digest
 
@@ -60,6 +60,7 @@ def expected_reasons() -> dict[str, int]:
 def own_csv(tmp_path_factory):
     """The real sample as another shop exports it: own column names, ';' separated, every value
     quoted, day-first dates, Latin-1 text, plus three lines that cannot be split into fields."""
+    shared_data(REAL_SAMPLE.name)
     path = tmp_path_factory.mktemp("own") / "shop export.csv"
     with open(REAL_SAMPLE, newline="") as source, open(path, "w", newline="", encoding="latin-1") as out:
         reader = csv.DictReader(source)
@@ -104,6 +105,7 @@ def test_own_names_latin1_semicolons_and_day_first_dates(own_db, own_csv):
 @pytest.fixture(scope="module")
 def parquet_ii(tmp_path_factory):
     """The real sample with the Online Retail II names and typed columns, as Parquet."""
+    shared_data(REAL_SAMPLE.name)
     path = tmp_path_factory.mktemp("parquet") / "online_retail_ii.parquet"
     with duckdb.connect() as con:
         con.execute(f"""
@@ -171,7 +173,7 @@ def test_excel_workbook_reads_every_sheet_of_the_same_shape(tmp_path):
 
 def test_real_online_retail_invoices_reproduce_the_published_figures(tmp_path):
     # InvoiceNo, InvoiceDate (YYYY-MM-DD), CustomerID, TotalPrice: TotalPrice is recognised as amount.
-    db = build(tmp_path, "--data", str(SHARED_DATA / "online_retail_invoices.csv"))
+    db = build(tmp_path, "--data", str(shared_data("online_retail_invoices.csv")))
     with duckdb.connect(str(db), read_only=True) as con:
         customers, orders, monetary, as_of = con.execute(
             "select count(*), sum(frequency), sum(monetary), max(as_of_date) from marts.customer_rfm"

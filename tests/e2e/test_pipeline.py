@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from conftest import SHARED_DATA, build
+from conftest import build, shared_data
 from rfm_segments import pandas_reference
 
 MARTS = [
@@ -131,7 +131,7 @@ def test_rebuild_gives_identical_marts(sample_db, sample_csv, tmp_path):
 
 
 def test_real_online_retail_sample_every_row_accounted_for(tmp_path):
-    path = SHARED_DATA / "online_retail_sample.csv"
+    path = shared_data("online_retail_sample.csv")
     db = build(tmp_path, "--data", str(path))
     raw = pandas_reference.read_online_retail(path)
     expected = pandas_reference.classify_lines(raw).fillna("valid").value_counts().to_dict()
