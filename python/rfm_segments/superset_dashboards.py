@@ -129,6 +129,7 @@ def _chart(tile: Tile, dataset_uuid: str) -> dict[str, Any]:
     if kind == "table":
         shown = t.get("columns", []) + list(t.get("metrics", {}))
         params.update(row_limit=RAW_ROW_LIMIT, page_length=20, include_search=True,
+                      table_timestamp_format="%Y-%m-%d",  # the marts' time columns are dates
                       column_config={name: {"d3NumberFormat": ".1%"} for name in shown if name.endswith("share")})
         if "columns" in t:
             params.update(query_mode="raw", all_columns=t["columns"],
