@@ -444,6 +444,7 @@ def serve(db: Path, port: int, executable: Path, wait: bool = True) -> Superset:
             superset.process.wait()
         except KeyboardInterrupt:
             superset.stop()
+            print("\nSuperset stopped; `make dashboard` starts it again with the same login.")
     return superset
 
 
@@ -466,6 +467,10 @@ def main(argv: list[str] | None = None) -> int:
             serve(Path(options.db), options.port, Path(options.superset))
     except DashboardError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except requests.RequestException as error:
+        print(f"error: Superset stopped answering ({type(error).__name__}); see warehouse/superset/superset.log",
+              file=sys.stderr)
         return 1
     return 0
 

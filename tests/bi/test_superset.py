@@ -20,6 +20,7 @@ import sqlalchemy
 from conftest import REPO
 from report_browser import ARGS, ensure_chromium
 from rfm_segments import superset_dashboards as dashboards
+from rfm_segments.cli import DEFAULT_DB, report_path
 from rfm_segments.publish import SERVING_FILE, publish
 
 pytestmark = pytest.mark.superset
@@ -77,7 +78,19 @@ def test_dashboards_are_the_exposures_tile_for_tile_on_published_tables(sample_d
             assert f"({table.split('.')[1]}" in " ".join(exposure["description"].split()), (name, table)
     questions = [tile.question for tile in dashboards.tiles(spec)]
     assert all(question.endswith("?") for question in questions) and len(set(questions)) == len(questions)
-    assert (REPO / exposures["segments_report"]["url"]).name == "segments_report.html"
+    assert REPO / exposures["segments_report"]["url"] == report_path(DEFAULT_DB)  # the HTML report
+
+
+def test_the_admin_password_is_chosen_generated_or_kept(tmp_path, monkeypatch):
+    server = dashboards.Superset(tmp_path, tmp_path / SERVING_FILE)
+    monkeypatch.delenv(dashboards.PASSWORD_ENV, raising=False)
+    generated = server.password()
+    assert len(generated) >= 16 and server.password() == generated  # kept across runs
+    assert (tmp_path / "admin_password").stat().st_mode & 0o777 == 0o600
+    monkeypatch.setenv(dashboards.PASSWORD_ENV, "chosen-by-me")
+    assert server.password() == "chosen-by-me"
+    monkeypatch.delenv(dashboards.PASSWORD_ENV)
+    assert server.password() == "chosen-by-me"
 
 
 # ------------------------------------------------------------------ Superset from scratch
