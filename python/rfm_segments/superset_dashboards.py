@@ -103,9 +103,17 @@ def load_exposures(path: Path = EXPOSURES) -> dict[str, dict[str, Any]]:
     return {exposure["name"]: exposure for exposure in yaml.safe_load(path.read_text())["exposures"]}
 
 
+TILE_KEYS = {"question", "table", "chart", "columns", "groupby", "metrics", "x", "y", "grain", "where",
+             "order_by", "width"}
+
+
 def tiles(spec: dict[str, Any]) -> Iterator[Tile]:
     for dashboard, definition in spec.items():
         for index, tile in enumerate(definition["tiles"]):
+            unknown = set(tile) - TILE_KEYS
+            if unknown or tile.get("chart") not in VIZ or not {"question", "table"} <= set(tile):
+                raise DashboardError(f"{SPEC.name}: {dashboard}, tile {index + 1}: needs question, table and "
+                                     f"chart ({' | '.join(VIZ)}); unknown keys: {sorted(unknown) or 'none'}")
             yield Tile(dashboard, index, tile)
 
 
@@ -160,7 +168,7 @@ def _chart(tile: Tile, dataset_uuid: str) -> dict[str, Any]:
             "cache_timeout": None, "uuid": tile.uuid, "version": EXPORT_VERSION, "dataset_uuid": dataset_uuid}
 
 
-def _position(dashboard: str, title: str, dashboard_tiles: list[Tile]) -> dict[str, Any]:
+def _position(title: str, dashboard_tiles: list[Tile]) -> dict[str, Any]:
     """Superset's layout tree: rows of tiles, 12 grid columns a row, in spec order."""
     position: dict[str, Any] = {
         "DASHBOARD_VERSION_KEY": "v2",
@@ -235,7 +243,7 @@ def export_files(spec: dict[str, Any] | None = None, exposures: dict[str, dict] 
         files[f"dashboards/{dashboard}.yaml"] = {
             "dashboard_title": exposure["label"], "description": " ".join(exposure["description"].split()),
             "slug": dashboard_slug(dashboard), "uuid": _uuid("dashboard", dashboard), "published": True,
-            "position": _position(dashboard, exposure["label"], dashboard_tiles),
+            "position": _position(exposure["label"], dashboard_tiles),
             "metadata": {"native_filter_configuration": [
                 native for table, columns in definition.get("filters", {}).items()
                 for native in _native_filters(columns, datasets[table])],

@@ -81,6 +81,12 @@ def test_dashboards_are_the_exposures_tile_for_tile_on_published_tables(sample_d
     assert REPO / exposures["segments_report"]["url"] == report_path(DEFAULT_DB)  # the HTML report
 
 
+def test_a_misspelled_tile_key_is_refused_not_ignored():
+    spec = {"d": {"tiles": [{"question": "Who?", "table": "marts.customer_segments", "chart": "table", "colums": []}]}}
+    with pytest.raises(dashboards.DashboardError, match="tile 1: .*unknown keys: \\['colums'\\]"):
+        list(dashboards.tiles(spec))
+
+
 def test_the_admin_password_is_chosen_generated_or_kept(tmp_path, monkeypatch):
     server = dashboards.Superset(tmp_path, tmp_path / SERVING_FILE)
     monkeypatch.delenv(dashboards.PASSWORD_ENV, raising=False)
