@@ -208,17 +208,6 @@ def test_the_connection_is_read_only_and_a_new_publication_shows_without_a_resta
     assert all(chart_data(superset).values())
 
 
-def test_setting_up_again_keeps_one_copy_of_everything_and_the_password(superset):
-    server, _, password = superset
-    assert server.prepare(progress=lambda _: None) == password
-    server.import_dashboards(server.session(password))
-    spec = dashboards.load_spec()
-    assert len(listing(superset, "dashboard", ["id"])) == len(spec)
-    assert len(listing(superset, "chart", ["id"])) == len(list(dashboards.tiles(spec)))
-    assert len(listing(superset, "dataset", ["id"])) == len({tile.table for tile in dashboards.tiles(spec)})
-    assert len(listing(superset, "database", ["id"])) == 1
-
-
 def test_the_main_dashboard_draws_every_tile_in_chromium(superset, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -266,3 +255,17 @@ def test_the_main_dashboard_draws_every_tile_in_chromium(superset, tmp_path):
     assert outside == []
     assert [message for message in console if not REFUSED_PIXEL.match(message)] == []
     assert (tmp_path / "customer_segments.png").stat().st_size > 50_000
+
+
+def test_setting_up_again_keeps_one_copy_of_everything_and_sets_a_new_password(superset, monkeypatch):
+    server, _, password = superset
+    monkeypatch.setenv(dashboards.PASSWORD_ENV, "a-new-one")
+    assert server.prepare(progress=lambda _: None) == "a-new-one"
+    with pytest.raises(dashboards.DashboardError, match="could not log in"):
+        server.session(password)
+    server.import_dashboards(server.session("a-new-one"))
+    spec = dashboards.load_spec()
+    assert len(listing(superset, "dashboard", ["id"])) == len(spec)
+    assert len(listing(superset, "chart", ["id"])) == len(list(dashboards.tiles(spec)))
+    assert len(listing(superset, "dataset", ["id"])) == len({tile.table for tile in dashboards.tiles(spec)})
+    assert len(listing(superset, "database", ["id"])) == 1
