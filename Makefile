@@ -7,9 +7,12 @@ ROWS        ?= 500000
 SEED        ?= 42
 SEGMENTS_DB ?= $(CURDIR)/warehouse/segments.duckdb
 DOCS_PORT   ?= 8080
+SUPERSET_PORT ?= 8088
+SUPERSET_VENV := .venv-superset
+SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
 export SEGMENTS_DB := $(abspath $(SEGMENTS_DB))
 
-.PHONY: setup run publish test query summary report docs bench chromium clean help
+.PHONY: setup run publish test query summary report docs dashboard bench chromium clean help
 
 help:
 	@echo "make run    build the segments on the embedded sample (ROWS=$(ROWS), SEED=$(SEED))"
@@ -21,6 +24,7 @@ help:
 	@echo "make bench  time dbt build vs pandas vs the DuckDB floor (SIZES=\"$(SIZES)\")"
 	@echo 'make query SQL="select * from marts.segment_profiles"'
 	@echo "make docs   dbt docs (lineage, every mart and column) at http://127.0.0.1:$(DOCS_PORT)"
+	@echo "make dashboard  Apache Superset with the dashboards on the published data at http://127.0.0.1:$(SUPERSET_PORT)"
 
 # The environment is rebuilt only when the dependencies change, so later runs start in seconds.
 $(STAMP): pyproject.toml constraints.txt
@@ -66,7 +70,22 @@ docs: $(STAMP)
 	@echo "==> dbt docs at http://127.0.0.1:$(DOCS_PORT) (Ctrl-C stops; DOCS_PORT=... to move it)"
 	@cd dbt_project && DBT_PROFILES_DIR=$(CURDIR) ../$(BIN)/dbt docs serve --port $(DOCS_PORT) --no-browser
 
-test: $(STAMP) chromium
+# Superset has its own virtualenv: its pins (Flask, SQLAlchemy 1.4, pandas 2.1) clash with the project's.
+$(SUPERSET_STAMP): bi/superset/requirements.txt bi/superset/constraints.txt
+	@echo "==> setting up $(SUPERSET_VENV) for Apache Superset (first run only, about 2 minutes)"
+	@test -x $(SUPERSET_VENV)/bin/python || $(PYTHON) -m venv $(SUPERSET_VENV)
+	@start=$$(date +%s); $(SUPERSET_VENV)/bin/python -m pip install --disable-pip-version-check \
+		-r bi/superset/requirements.txt -c bi/superset/constraints.txt > $(SUPERSET_VENV)/install.log 2>&1 \
+		|| { tail -30 $(SUPERSET_VENV)/install.log; echo "error: installing Superset failed (log: $(SUPERSET_VENV)/install.log)"; exit 1; }; \
+		echo "    installed in $$(( $$(date +%s) - start )) s" | tee -a $(SUPERSET_VENV)/install.log
+	@touch $@
+
+# Superset on the published copy; its metadata (superset.db, password) sits in warehouse/superset/.
+dashboard: $(STAMP) $(SUPERSET_STAMP)
+	@test -f "$(SEGMENTS_DB)" || $(MAKE) --no-print-directory run
+	@$(BIN)/python -m rfm_segments.superset_dashboards serve --port $(SUPERSET_PORT) --superset $(SUPERSET_VENV)/bin/superset
+
+test: $(STAMP) chromium $(SUPERSET_STAMP)
 	@$(BIN)/python -m pytest
 
 # Benchmark (not a test): see README "Performance". Generated files are cached in data/bench/.
