@@ -30,7 +30,13 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silho
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
-from rfm_segments.naming import SEGMENT_ARCHETYPES, archetypes_for_centres, unique_names
+from rfm_segments.naming import (
+    DEFAULT_RECENCY_BOUNDS,
+    SEGMENT_ARCHETYPES,
+    RecencyBounds,
+    archetypes_for_centres,
+    unique_names,
+)
 
 __all__ = [
     "FEATURES",
@@ -44,6 +50,7 @@ __all__ = [
     "fit_ordered_kmeans",
     "fit_clusters",
     "cluster_centroids",
+    "centre_recency_days",
 ]
 
 FEATURES: tuple[str, str, str] = ("recency_days", "frequency", "monetary")
@@ -162,10 +169,22 @@ def _sorted_features(rfm: pd.DataFrame) -> tuple[NDArray[np.float64], NDArray[np
     Sorting first makes fits and samples independent of the caller's row order, down to the
     floating-point summation order inside the scaler.
     """
+    X, order, _ = _sorted_features_and_scaler(rfm)
+    return X, order
+
+
+def _sorted_features_and_scaler(
+    rfm: pd.DataFrame,
+) -> tuple[NDArray[np.float64], NDArray[np.intp], StandardScaler]:
     _validate(rfm)
     order = np.argsort(rfm["customer_id"].astype(str).to_numpy(), kind="stable")
-    X, _ = _features(rfm.iloc[order])
-    return X, order
+    X, scaler = _features(rfm.iloc[order])
+    return X, order, scaler
+
+
+def centre_recency_days(centres: NDArray[np.float64], mean: NDArray[np.float64], scale: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each centre's recency back in days (expm1 of the unscaled log), for naming."""
+    return np.expm1(centres[:, 0] * scale[0] + mean[0])
 
 
 def _n_distinct(X: NDArray[np.float64]) -> int:
@@ -408,13 +427,14 @@ def fit_clusters(
     n_clusters: int,
     seed: int = 42,
     fit_sample_size: int = FIT_SAMPLE_SIZE,
+    recency_bounds: RecencyBounds = DEFAULT_RECENCY_BOUNDS,
 ) -> pd.DataFrame:
     """Segment every customer: customer_id, cluster_id (1 = most valuable), segment_name,
     segment_archetype; one row per input row, in the input's order.
 
-    `segment_archetype` is always one of SEGMENT_ARCHETYPES (see rfm_segments.naming);
-    `segment_name` is the archetype, suffixed " (2)", " (3)", ... for the less valuable
-    clusters when several share one. Raises ClusteringError if there are fewer distinct
+    `segment_archetype` is always one of SEGMENT_ARCHETYPES (see rfm_segments.naming), its
+    recency word from `recency_bounds` (days); `segment_name` is the archetype, with what sets
+    it apart for the less valuable clusters when several share one. Raises ClusteringError if there are fewer distinct
     customers than n_clusters (e.g. all customers identical and n_clusters > 1).
     """
     try:
@@ -424,7 +444,7 @@ def fit_clusters(
     if k < 1 or isinstance(n_clusters, bool):
         raise ClusteringError(f"n_clusters must be a positive integer, got {n_clusters!r}")
     n_clusters = k
-    X, order = _sorted_features(rfm)
+    X, order, scaler = _sorted_features_and_scaler(rfm)
     n_distinct = _n_distinct(X)
     if n_clusters > n_distinct:
         raise ClusteringError(
@@ -433,8 +453,10 @@ def fit_clusters(
             f"ask for at most {n_distinct}"
         )
     sorted_labels, centres = fit_ordered_kmeans(X, n_clusters, seed, fit_sample_size)
-    archetypes = archetypes_for_centres(centres, X)
-    names = unique_names(archetypes)
+    archetypes = archetypes_for_centres(
+        centres, X, centre_recency_days(centres, scaler.mean_, scaler.scale_), recency_bounds
+    )
+    names = unique_names(archetypes, centres)
     cluster_id = np.empty(len(X), dtype=np.int64)
     cluster_id[order] = sorted_labels
     return pd.DataFrame(
