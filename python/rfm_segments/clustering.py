@@ -42,6 +42,7 @@ __all__ = [
     "FEATURES",
     "SEGMENT_ARCHETYPES",
     "SILHOUETTE_MARGIN",
+    "STABLE_JACCARD",
     "ClusteringError",
     "prepare_features",
     "evaluate_k",
@@ -63,6 +64,8 @@ N_INIT = 10
 FIT_SAMPLE_SIZE = 50_000
 #: How much higher a silhouette must be to overrule the elbow in `choose_k`.
 SILHOUETTE_MARGIN = 0.10
+#: Mean bootstrap Jaccard at or above which a cluster counts as stable (Hennig's "pattern").
+STABLE_JACCARD = 0.6
 #: Threads for K-Means (OpenMP) and distances (BLAS). One, measured on 2 cores: about as fast
 #: as two on an idle machine, 2-5x faster when anything else runs (dbt threads, DuckDB), as the
 #: OpenMP workers wait on a busy core; and the float sums no longer depend on the core count.
@@ -312,6 +315,51 @@ def _knee(ks: NDArray[np.int_], inertia: NDArray[np.float64]) -> int | None:
 
 def choose_k(evaluation: pd.DataFrame) -> tuple[int, str]:
     """Pick the number of clusters from an `evaluate_k` table; returns (k, reason in words).
+
+    First the geometry (`_geometric_choice`), then, when the table has them (see
+    rfm_segments.stability.add_k_evidence), the bootstrap stability and the backtest:
+
+    - stability decides against an unstable pick: if the k chosen has a cluster whose mean
+      bootstrap Jaccard is below STABLE_JACCARD (0.6, it does not reappear when refitted), the
+      nearest k whose clusters are all stable is taken instead (the smaller on a tie); with no
+      stable k the pick stands and the reason says so;
+    - the backtest's explained share (eta squared of next-period log spend) is reported, not used:
+      it almost always grows with k, so it cannot choose k alone.
+
+    The reason names the evidence that decided.
+    """
+    k, reason = _geometric_choice(evaluation)
+    if k < 2 or "stability_min_jaccard" not in evaluation.columns:
+        return k, reason
+    table = evaluation.set_index("k")
+    jaccard = table["stability_min_jaccard"]
+
+    def stable(candidate: int) -> bool:
+        value = jaccard.get(candidate, np.nan)
+        return bool(np.isfinite(value) and value >= STABLE_JACCARD - 1e-12)
+
+    if k in jaccard.index and np.isfinite(jaccard[k]) and not stable(k):
+        alternatives = sorted((abs(c - k), c) for c in jaccard.index if c >= 2 and stable(int(c)))
+        if alternatives:
+            new_k = int(alternatives[0][1])
+            reason = (f"stability decided: k={k} ({reason}) has a cluster that does not reappear when "
+                      f"refitted (min Jaccard {jaccard[k]:.2f} < {STABLE_JACCARD}); k={new_k} is the nearest "
+                      f"k whose clusters are all stable (min Jaccard {jaccard[new_k]:.2f})")
+            k = new_k
+        else:
+            reason += f"; no k has only stable clusters (min Jaccard {jaccard[k]:.2f} at k={k})"
+    elif k in jaccard.index and np.isfinite(jaccard[k]):
+        reason += f"; stable (min cluster Jaccard {jaccard[k]:.2f})"
+    if "backtest_explained_share" in table.columns and np.isfinite(table["backtest_explained_share"].get(k, np.nan)):
+        shares = table["backtest_explained_share"].dropna()
+        best = int(shares.idxmax())
+        reason += (f"; backtest: explains {shares[k]:.0%} of next-period spend"
+                   + ("" if best == k else f" (k={best}: {shares[best]:.0%})"))
+    return k, reason
+
+
+def _geometric_choice(evaluation: pd.DataFrame) -> tuple[int, str]:
+    """The elbow and silhouette rule of `choose_k`.
 
     Rule: find the knee of the inertia curve (the k farthest below the straight line from the
     first to the last evaluated k, both axes scaled to [0, 1]), then take the k with the best

@@ -19,12 +19,13 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
+from rfm_segments.clustering import STABLE_JACCARD
+
 TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE = "segments_report.html.j2"
 #: One colour per cluster id (1 = most valuable), the same in every chart.
 PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
            "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6"]
-STABLE_JACCARD = 0.6
 FONT = {"family": "Segoe UI, Helvetica, Arial, sans-serif", "size": 13}
 
 

@@ -208,6 +208,34 @@ def table(silhouette: list[float], inertia: list[float] = ELBOW_AT_4) -> pd.Data
     return pd.DataFrame({"k": KS[: len(inertia)], "inertia": inertia, "silhouette": silhouette})
 
 
+def with_evidence(frame: pd.DataFrame, jaccard: list[float], explained: list[float] | None = None) -> pd.DataFrame:
+    return frame.assign(stability_min_jaccard=jaccard,
+                        backtest_explained_share=explained if explained else [np.nan] * len(frame))
+
+
+def test_choose_k_stability_confirms_the_geometric_choice():
+    evaluation = with_evidence(table([0.45, 0.35, 0.41, 0.38, 0.30, 0.28, 0.25]),
+                               [0.9, 0.8, 0.7, 0.5, 0.5, 0.5, 0.5], [0.10, 0.15, 0.20, 0.21, 0.22, 0.23, 0.24])
+    assert choose_k(evaluation) == (4, "knee of inertia at k=4; silhouette 0.41 (2nd best of 7); "
+                                       "stable (min cluster Jaccard 0.70); "
+                                       "backtest: explains 20% of next-period spend (k=8: 24%)")
+
+
+def test_choose_k_stability_overrules_an_unstable_choice():
+    evaluation = with_evidence(table([0.45, 0.35, 0.41, 0.38, 0.30, 0.28, 0.25]),
+                               [0.9, 0.55, 0.52, 0.61, 0.5, 0.5, 0.5])
+    k, reason = choose_k(evaluation)
+    assert k == 5  # nearest stable k to 4; 3 is unstable, 5 and 2 are not equally near
+    assert reason == ("stability decided: k=4 (knee of inertia at k=4; silhouette 0.41 (2nd best of 7)) has a "
+                      "cluster that does not reappear when refitted (min Jaccard 0.52 < 0.6); k=5 is the nearest "
+                      "k whose clusters are all stable (min Jaccard 0.61)")
+    tie = with_evidence(table([0.45, 0.35, 0.41, 0.38, 0.30, 0.28, 0.25]), [0.9, 0.7, 0.52, 0.7, 0.5, 0.5, 0.5])
+    assert choose_k(tie)[0] == 3  # equally near: the smaller k
+    none = with_evidence(table([0.45, 0.35, 0.41, 0.38, 0.30, 0.28, 0.25]), [0.5] * 7)
+    k, reason = choose_k(none)
+    assert k == 4 and reason.endswith("; no k has only stable clusters (min Jaccard 0.50 at k=4)")
+
+
 def test_choose_k_at_the_knee():
     k, reason = choose_k(table([0.45, 0.35, 0.41, 0.38, 0.30, 0.28, 0.25]))
     assert (k, reason) == (4, "knee of inertia at k=4; silhouette 0.41 (2nd best of 7)")

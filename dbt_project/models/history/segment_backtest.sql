@@ -4,61 +4,23 @@
 -- much of the next-period spend the lens explains (eta squared of ln(1 + spend) by segment).
 -- Strategies premised on customers not coming back (seed strategy_premises) are checked.
 {% set lenses = {'tier': 'tier', 'cluster': 'segment_name', 'named_segment': 'named_segment'} -%}
-{% set horizon = var('backtest_horizon_days') | int -%}
-with as_of as (
-    select max(as_of_date) as as_of_date from {{ ref('int_rfm_as_of_date') }}
-),
-
-periods as (
-    select
-        snapshots.snapshot_date,
-        cast({{ dbt.dateadd('day', horizon, 'snapshots.snapshot_date') }} as date) as period_end_date
-    from {{ ref('int_snapshot_dates') }} as snapshots
-    cross join as_of
-    where {{ dbt.dateadd('day', horizon, 'snapshots.snapshot_date') }} <= as_of.as_of_date
-),
-
-customer_days as (
-    select
-        customer_id,
-        invoice_date,
-        count(distinct invoice_id) as orders,
-        sum(amount) as spend
-    from {{ ref('clean_transactions') }}
-    group by customer_id, invoice_date
-),
-
-next_period as (
-    select
-        periods.snapshot_date,
-        customer_days.customer_id,
-        sum(customer_days.orders) as orders,
-        sum(customer_days.spend) as spend
-    from periods
-    join customer_days
-        on customer_days.invoice_date >= periods.snapshot_date
-        and customer_days.invoice_date < periods.period_end_date
-    group by periods.snapshot_date, customer_days.customer_id
-),
-
-outcomes as (
+with outcomes as (
     select
         history.snapshot_date,
-        periods.period_end_date,
+        spend.period_end_date,
+        spend.horizon_days,
         history.customer_id,
         history.tier,
         history.segment_name,
         history.segment_archetype,
         history.named_segment,
-        coalesce(next_period.orders, 0) > 0 as bought_again,
-        cast(coalesce(next_period.spend, 0) as double) as next_spend,
-        ln(1 + greatest(cast(coalesce(next_period.spend, 0) as double), 0)) as log_next_spend
+        spend.next_period_orders > 0 as bought_again,
+        cast(spend.next_period_spend as double) as next_spend,
+        ln(1 + greatest(cast(spend.next_period_spend as double), 0)) as log_next_spend
     from {{ ref('customer_segment_history') }} as history
-    join periods
-        on history.snapshot_date = periods.snapshot_date
-    left join next_period
-        on history.snapshot_date = next_period.snapshot_date
-        and history.customer_id = next_period.customer_id
+    join {{ ref('int_snapshot_next_period_spend') }} as spend
+        on history.snapshot_date = spend.snapshot_date
+        and history.customer_id = spend.customer_id
 ),
 
 per_segment as (
@@ -67,6 +29,7 @@ per_segment as (
         '{{ lens }}' as lens,
         snapshot_date,
         period_end_date,
+        horizon_days,
         coalesce(cast({{ column }} as varchar), '(no model)') as segment,
         {% if lens == 'cluster' -%} min(segment_archetype) {%- else -%} min({{ column }}) {%- endif %} as strategy_key,
         count(*) as customers,
@@ -74,7 +37,7 @@ per_segment as (
         sum(next_spend) as next_period_revenue,
         avg(log_next_spend) as mean_log_next_spend
     from outcomes
-    group by snapshot_date, period_end_date, coalesce(cast({{ column }} as varchar), '(no model)')
+    group by snapshot_date, period_end_date, horizon_days, coalesce(cast({{ column }} as varchar), '(no model)')
     {% if not loop.last %}union all
     {% endif %}{% endfor %}
 ),
@@ -105,7 +68,7 @@ select
     per_segment.lens,
     per_segment.snapshot_date,
     per_segment.period_end_date,
-    cast({{ horizon }} as integer) as horizon_days,
+    per_segment.horizon_days,
     per_segment.segment,
     cast(per_segment.customers as bigint) as customers,
     cast(per_segment.customers_bought_again as bigint) as customers_bought_again,
