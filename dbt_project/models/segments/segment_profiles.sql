@@ -25,9 +25,14 @@ profiles as (
     group by 1, 2, 3, 4, 5, 6, 7
 ),
 
+-- the same cluster id at the backtest snapshot (ids persist across model versions; names may not)
 backtest as (
-    select * from {{ ref('segment_backtest') }}
-    where lens = 'cluster' and is_latest_complete_period
+    select distinct clusters.cluster_id, backtest.*
+    from {{ ref('segment_backtest') }} as backtest
+    join {{ ref('customer_segment_history') }} as clusters
+        on backtest.snapshot_date = clusters.snapshot_date
+        and backtest.segment = clusters.segment_name
+    where backtest.lens = 'cluster' and backtest.is_latest_complete_period
 )
 
 select
@@ -54,6 +59,7 @@ select
     profiles.segment_archetype,
     profiles.shares_strategy_with,
     backtest.snapshot_date as backtest_snapshot_date,
+    backtest.segment as backtest_segment_name,
     backtest.horizon_days as backtest_horizon_days,
     backtest.customers as backtest_customers,
     backtest.rebuy_rate as backtest_rebuy_rate,
@@ -68,4 +74,4 @@ join {{ ref('cluster_centroids') }} as centroids
 join {{ ref('cluster_stability') }} as stability
     on profiles.cluster_id = stability.cluster_id
 left join backtest
-    on profiles.segment_name = backtest.segment
+    on profiles.cluster_id = backtest.cluster_id
