@@ -3,6 +3,8 @@
 -- and segment: how many of its customers bought again in that period, what they spent, and how
 -- much of the next-period spend the lens explains (eta squared of ln(1 + spend) by segment).
 -- Strategies premised on customers not coming back (seed strategy_premises) are checked.
+-- Floating sums go through exact decimals (macros exact_sum / exact_avg): a rebuild, incremental
+-- or not, gives identical digits.
 {% set lenses = {'tier': 'tier', 'cluster': 'segment_name', 'named_segment': 'named_segment'} -%}
 with outcomes as (
     select
@@ -15,7 +17,7 @@ with outcomes as (
         history.segment_archetype,
         history.named_segment,
         spend.next_period_orders > 0 as bought_again,
-        cast(spend.next_period_spend as double) as next_spend,
+        spend.next_period_spend as next_spend,
         ln(1 + greatest(cast(spend.next_period_spend as double), 0)) as log_next_spend
     from {{ ref('customer_segment_history') }} as history
     join {{ ref('int_snapshot_next_period_spend') }} as spend
@@ -35,28 +37,35 @@ per_segment as (
         count(*) as customers,
         sum(case when bought_again then 1 else 0 end) as customers_bought_again,
         sum(next_spend) as next_period_revenue,
-        avg(log_next_spend) as mean_log_next_spend
+        {{ exact_avg('log_next_spend') }} as mean_log_next_spend
     from outcomes
     group by snapshot_date, period_end_date, horizon_days, coalesce(cast({{ column }} as varchar), '(no model)')
     {% if not loop.last %}union all
     {% endif %}{% endfor %}
 ),
 
-per_snapshot as (
-    select
-        snapshot_date,
-        count(*) as customers,
-        avg(log_next_spend) as mean_log_next_spend,
-        var_pop(log_next_spend) * count(*) as total_sum_of_squares
+snapshot_means as (
+    select snapshot_date, {{ exact_avg('log_next_spend') }} as mean_log_next_spend
     from outcomes
     group by snapshot_date
+),
+
+per_snapshot as (
+    select
+        outcomes.snapshot_date,
+        max(snapshot_means.mean_log_next_spend) as mean_log_next_spend,
+        {{ exact_sum('power(outcomes.log_next_spend - snapshot_means.mean_log_next_spend, 2)') }} as total_sum_of_squares
+    from outcomes
+    join snapshot_means
+        on outcomes.snapshot_date = snapshot_means.snapshot_date
+    group by outcomes.snapshot_date
 ),
 
 explained as (
     select
         per_segment.lens,
         per_segment.snapshot_date,
-        sum(per_segment.customers * power(per_segment.mean_log_next_spend - per_snapshot.mean_log_next_spend, 2))
+        {{ exact_sum('per_segment.customers * power(per_segment.mean_log_next_spend - per_snapshot.mean_log_next_spend, 2)') }}
             / nullif(max(per_snapshot.total_sum_of_squares), 0) as explained_share
     from per_segment
     join per_snapshot
