@@ -92,6 +92,63 @@ def _drag_rotates(page, chart_id: str) -> bool | None:
     return page.evaluate(eye) != before
 
 
+def screenshot_sections(report: Path, out_dir: Path, width: int, sections: tuple[str, ...]) -> dict:
+    """Open `report` at a viewport `width`; screenshot each section (by id) into out_dir and
+    measure what a reader would see cut off: page wider than the screen, chart text (axis titles,
+    labels) outside its chart's box, Sankey node labels overlapping each other."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(ensure_chromium()), args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
+                       else route.abort())
+            page.goto(report.resolve().as_uri(), wait_until="load")
+            page.wait_for_function(
+                "() => document.querySelectorAll('.js-plotly-plot').length === "
+                "document.querySelectorAll('script[id^=\"figure-\"]').length", timeout=30_000)
+            page.wait_for_timeout(800)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            shots = {}
+            for section in sections:
+                path = out_dir / f"{section}-{width}.png"
+                page.locator(f"#{section}").screenshot(path=str(path))
+                shots[section] = path
+            measures = page.evaluate(LAYOUT_PROBLEMS)
+        finally:
+            browser.close()
+    return {"screenshots": shots, **measures}
+
+
+# Text of SVG charts outside the chart's own box (clipped titles), overlapping Sankey labels, and
+# the page's horizontal overflow. 3D scenes draw their axis titles in WebGL: those are checked by
+# the scene's camera and domain instead (see the report's scatter_3d).
+LAYOUT_PROBLEMS = """() => {
+    const outside = [];
+    document.querySelectorAll('.js-plotly-plot').forEach(gd => {
+        const box = gd.getBoundingClientRect();
+        gd.querySelectorAll('.g-xtitle text, .g-ytitle text, .xtick text, .ytick text, .node-label').forEach(t => {
+            const r = t.getBoundingClientRect();
+            if (r.width === 0) return;
+            if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1)
+                outside.push(gd.id + ': ' + t.textContent);
+        });
+    });
+    const labels = Array.from(document.querySelectorAll('#migration_sankey .node-label'))
+        .map(t => ({text: t.textContent, r: t.getBoundingClientRect()})).filter(l => l.r.width > 0);
+    const overlaps = [];
+    for (let i = 0; i < labels.length; i++) for (let j = i + 1; j < labels.length; j++) {
+        const a = labels[i].r, b = labels[j].r;
+        if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+            overlaps.push(labels[i].text + ' / ' + labels[j].text);
+    }
+    return {page_width: document.documentElement.scrollWidth, viewport_width: window.innerWidth,
+            text_outside_charts: outside, sankey_label_overlaps: overlaps,
+            sankey_labels: labels.length};
+}"""
+
+
 if __name__ == "__main__":
     result = inspect_report(Path(sys.argv[1]), Path(sys.argv[2]))
     print({k: v for k, v in result.items() if k != "charts"})

@@ -190,13 +190,40 @@ def print_summary(db: Path) -> None:
         if snapshots:
             check = f"; latest model check: {latest[0][0]} ({latest[0][1]})" if latest else ""
             print(f"Over time: {snapshots} snapshots from {first} to {last}{check}")
+        print_backtest(rows)
     print(f"\nWarehouse: {db}")
     print("Marts: marts.customer_segments, marts.segment_profiles, marts.tier_cluster_comparison,")
     print("       marts.segmentation_agreement, marts.data_quality_summary, marts.rejected_transactions,")
     print("       marts.named_segment_profiles, marts.segment_lens_comparison, clustering.cluster_stability,")
     print("       marts.customer_segment_history, marts.segment_migration, marts.segment_feature_drift,")
-    print("       marts.model_retraining_checks (schema marts also holds the RFM features and tiers)")
+    print("       marts.model_retraining_checks, marts.segment_backtest")
+    print("       (schema marts also holds the RFM features and tiers)")
     print('Query:  make query SQL="select * from marts.segment_profiles"')
+
+
+LENS_LABELS = {"tier": "tiers", "cluster": "clusters", "named_segment": "named segments"}
+
+
+def print_backtest(rows) -> None:
+    """The latest complete backtest period: what each lens explains and contradicted strategies."""
+    explained = rows(
+        "select lens, min(snapshot_date), max(horizon_days), max(lens_explained_share) "
+        "from marts.segment_backtest where is_latest_complete_period group by lens order by lens desc"
+    )
+    if not explained:
+        print("Backtest: no snapshot has a complete following period yet (var backtest_horizon_days)")
+        return
+    (_, snapshot, horizon, _) = explained[0]
+    print(f"Backtest, the {horizon} days after {snapshot}: next-period spend explained (eta squared of "
+          "log spend) by " + ", ".join(f"{LENS_LABELS[lens]} " + ("n/a (no variation)" if share is None else f"{share:.2f}")
+                             for lens, _, _, share in explained))
+    contradicted = rows(
+        "select lens, segment, rebuy_rate, premise_max_rebuy_rate, strategy_premise from marts.segment_backtest "
+        "where is_latest_complete_period and strategy_contradicted order by lens, segment"
+    )
+    for lens, segment, rate, limit, premise in contradicted:
+        print(f"  STRATEGY CONTRADICTED: {lens} {segment!r} re-bought at {rate:.1%} (premise allows "
+              f"{limit:.0%}): \"{premise}\"; see marts.segment_backtest")
 
 
 def command_query(options: argparse.Namespace) -> None:

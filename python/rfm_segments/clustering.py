@@ -30,12 +30,19 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silho
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
-from rfm_segments.naming import SEGMENT_ARCHETYPES, archetypes_for_centres, unique_names
+from rfm_segments.naming import (
+    DEFAULT_RECENCY_BOUNDS,
+    SEGMENT_ARCHETYPES,
+    RecencyBounds,
+    archetypes_for_centres,
+    unique_names,
+)
 
 __all__ = [
     "FEATURES",
     "SEGMENT_ARCHETYPES",
     "SILHOUETTE_MARGIN",
+    "STABLE_JACCARD",
     "ClusteringError",
     "prepare_features",
     "evaluate_k",
@@ -44,6 +51,7 @@ __all__ = [
     "fit_ordered_kmeans",
     "fit_clusters",
     "cluster_centroids",
+    "centre_recency_days",
 ]
 
 FEATURES: tuple[str, str, str] = ("recency_days", "frequency", "monetary")
@@ -56,6 +64,8 @@ N_INIT = 10
 FIT_SAMPLE_SIZE = 50_000
 #: How much higher a silhouette must be to overrule the elbow in `choose_k`.
 SILHOUETTE_MARGIN = 0.10
+#: Mean bootstrap Jaccard at or above which a cluster counts as stable (Hennig's "pattern").
+STABLE_JACCARD = 0.6
 #: Threads for K-Means (OpenMP) and distances (BLAS). One, measured on 2 cores: about as fast
 #: as two on an idle machine, 2-5x faster when anything else runs (dbt threads, DuckDB), as the
 #: OpenMP workers wait on a busy core; and the float sums no longer depend on the core count.
@@ -162,10 +172,22 @@ def _sorted_features(rfm: pd.DataFrame) -> tuple[NDArray[np.float64], NDArray[np
     Sorting first makes fits and samples independent of the caller's row order, down to the
     floating-point summation order inside the scaler.
     """
+    X, order, _ = _sorted_features_and_scaler(rfm)
+    return X, order
+
+
+def _sorted_features_and_scaler(
+    rfm: pd.DataFrame,
+) -> tuple[NDArray[np.float64], NDArray[np.intp], StandardScaler]:
     _validate(rfm)
     order = np.argsort(rfm["customer_id"].astype(str).to_numpy(), kind="stable")
-    X, _ = _features(rfm.iloc[order])
-    return X, order
+    X, scaler = _features(rfm.iloc[order])
+    return X, order, scaler
+
+
+def centre_recency_days(centres: NDArray[np.float64], mean: NDArray[np.float64], scale: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each centre's recency back in days (expm1 of the unscaled log), for naming."""
+    return np.expm1(centres[:, 0] * scale[0] + mean[0])
 
 
 def _n_distinct(X: NDArray[np.float64]) -> int:
@@ -294,6 +316,51 @@ def _knee(ks: NDArray[np.int_], inertia: NDArray[np.float64]) -> int | None:
 def choose_k(evaluation: pd.DataFrame) -> tuple[int, str]:
     """Pick the number of clusters from an `evaluate_k` table; returns (k, reason in words).
 
+    First the geometry (`_geometric_choice`), then, when the table has them (see
+    rfm_segments.stability.add_k_evidence), the bootstrap stability and the backtest:
+
+    - stability decides against an unstable pick: if the k chosen has a cluster whose mean
+      bootstrap Jaccard is below STABLE_JACCARD (0.6, it does not reappear when refitted), the
+      nearest k whose clusters are all stable is taken instead (the smaller on a tie); with no
+      stable k the pick stands and the reason says so;
+    - the backtest's explained share (eta squared of next-period log spend) is reported, not used:
+      it almost always grows with k, so it cannot choose k alone.
+
+    The reason names the evidence that decided.
+    """
+    k, reason = _geometric_choice(evaluation)
+    if k < 2 or "stability_min_jaccard" not in evaluation.columns:
+        return k, reason
+    table = evaluation.set_index("k")
+    jaccard = table["stability_min_jaccard"]
+
+    def stable(candidate: int) -> bool:
+        value = jaccard.get(candidate, np.nan)
+        return bool(np.isfinite(value) and value >= STABLE_JACCARD - 1e-12)
+
+    if k in jaccard.index and np.isfinite(jaccard[k]) and not stable(k):
+        alternatives = sorted((abs(c - k), c) for c in jaccard.index if c >= 2 and stable(int(c)))
+        if alternatives:
+            new_k = int(alternatives[0][1])
+            reason = (f"stability decided: k={k} ({reason}) has a cluster that does not reappear when "
+                      f"refitted (min Jaccard {jaccard[k]:.2f} < {STABLE_JACCARD}); k={new_k} is the nearest "
+                      f"k whose clusters are all stable (min Jaccard {jaccard[new_k]:.2f})")
+            k = new_k
+        else:
+            reason += f"; no k has only stable clusters (min Jaccard {jaccard[k]:.2f} at k={k})"
+    elif k in jaccard.index and np.isfinite(jaccard[k]):
+        reason += f"; stable (min cluster Jaccard {jaccard[k]:.2f})"
+    if "backtest_explained_share" in table.columns and np.isfinite(table["backtest_explained_share"].get(k, np.nan)):
+        shares = table["backtest_explained_share"].dropna()
+        best = int(shares.idxmax())
+        reason += (f"; backtest: explains {shares[k]:.0%} of next-period spend"
+                   + ("" if best == k else f" (k={best}: {shares[best]:.0%})"))
+    return k, reason
+
+
+def _geometric_choice(evaluation: pd.DataFrame) -> tuple[int, str]:
+    """The elbow and silhouette rule of `choose_k`.
+
     Rule: find the knee of the inertia curve (the k farthest below the straight line from the
     first to the last evaluated k, both axes scaled to [0, 1]), then take the k with the best
     silhouette among the knee and its neighbours k-1 and k+1. The elbow is overruled only when
@@ -408,13 +475,14 @@ def fit_clusters(
     n_clusters: int,
     seed: int = 42,
     fit_sample_size: int = FIT_SAMPLE_SIZE,
+    recency_bounds: RecencyBounds = DEFAULT_RECENCY_BOUNDS,
 ) -> pd.DataFrame:
     """Segment every customer: customer_id, cluster_id (1 = most valuable), segment_name,
     segment_archetype; one row per input row, in the input's order.
 
-    `segment_archetype` is always one of SEGMENT_ARCHETYPES (see rfm_segments.naming);
-    `segment_name` is the archetype, suffixed " (2)", " (3)", ... for the less valuable
-    clusters when several share one. Raises ClusteringError if there are fewer distinct
+    `segment_archetype` is always one of SEGMENT_ARCHETYPES (see rfm_segments.naming), its
+    recency word from `recency_bounds` (days); `segment_name` is the archetype, with what sets
+    it apart for the less valuable clusters when several share one. Raises ClusteringError if there are fewer distinct
     customers than n_clusters (e.g. all customers identical and n_clusters > 1).
     """
     try:
@@ -424,7 +492,7 @@ def fit_clusters(
     if k < 1 or isinstance(n_clusters, bool):
         raise ClusteringError(f"n_clusters must be a positive integer, got {n_clusters!r}")
     n_clusters = k
-    X, order = _sorted_features(rfm)
+    X, order, scaler = _sorted_features_and_scaler(rfm)
     n_distinct = _n_distinct(X)
     if n_clusters > n_distinct:
         raise ClusteringError(
@@ -433,8 +501,10 @@ def fit_clusters(
             f"ask for at most {n_distinct}"
         )
     sorted_labels, centres = fit_ordered_kmeans(X, n_clusters, seed, fit_sample_size)
-    archetypes = archetypes_for_centres(centres, X)
-    names = unique_names(archetypes)
+    archetypes = archetypes_for_centres(
+        centres, X, centre_recency_days(centres, scaler.mean_, scaler.scale_), recency_bounds
+    )
+    names = unique_names(archetypes, centres)
     cluster_id = np.empty(len(X), dtype=np.int64)
     cluster_id[order] = sorted_labels
     return pd.DataFrame(

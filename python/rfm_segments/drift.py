@@ -31,8 +31,14 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score
 
-from rfm_segments.clustering import FEATURES, ClusteringError, fit_ordered_kmeans, prepare_features
-from rfm_segments.naming import archetypes_for_centres, unique_names
+from rfm_segments.clustering import (
+    FEATURES,
+    ClusteringError,
+    centre_recency_days,
+    fit_ordered_kmeans,
+    prepare_features,
+)
+from rfm_segments.naming import DEFAULT_RECENCY_BOUNDS, RecencyBounds, archetypes_for_centres, unique_names
 
 __all__ = [
     "N_BINS",
@@ -168,6 +174,7 @@ class _Model:
     centres: NDArray[np.float64]  # scaled space, row i = cluster_ids[i]
     cluster_ids: NDArray[np.int64]
     names: list[str]
+    archetypes: list[str]
     training_customers: int
     training_window_start: date
     edges: list[NDArray[np.float64]]  # per feature
@@ -193,32 +200,40 @@ def _fit(
 
 def _new_model(
     rfm: pd.DataFrame, snapshot: date, version: int, reason: str, n_clusters: int, seed: int,
-    previous: _Model | None,
+    previous: _Model | None, bounds: RecencyBounds = DEFAULT_RECENCY_BOUNDS,
 ) -> _Model:
     mean, scale, centres, X, _ = _fit(rfm, n_clusters, seed)
+    days = centre_recency_days(centres, mean, scale)
     if previous is None:
         ids = np.arange(1, len(centres) + 1, dtype=np.int64)
-        names = unique_names(archetypes_for_centres(centres, X))
+        archetypes = archetypes_for_centres(centres, X, days, bounds)
+        names = unique_names(archetypes, centres)
     else:
         # Previous centres moved into the new scaled space, then matched: persisting clusters
-        # keep their id and name; a cluster with no predecessor gets a fresh id and a new name.
+        # keep their id; they keep their name too while their archetype holds (words keep within
+        # the naming margin), else they are renamed. A cluster with no predecessor gets a fresh id.
         previous_logs = previous.centres * previous.scale + previous.mean
         matched = match_clusters((previous_logs - mean) / scale, centres)
-        fresh_names = unique_names(archetypes_for_centres(centres, X))
+        before = [previous.archetypes[j] if j >= 0 else None for j in matched]
+        archetypes = archetypes_for_centres(centres, X, days, bounds, before)
+        kept = [
+            previous.names[j] if j >= 0 and archetypes[i] == previous.archetypes[j] else None
+            for i, j in enumerate(matched)
+        ]
+        names = unique_names(archetypes, centres, kept)
         next_id = int(previous.cluster_ids.max()) + 1
         ids = np.empty(len(centres), dtype=np.int64)
-        names = []
         for i, j in enumerate(matched):
             if j >= 0:
-                ids[i], name = previous.cluster_ids[j], previous.names[j]
+                ids[i] = previous.cluster_ids[j]
             else:
-                ids[i], name, next_id = next_id, fresh_names[i], next_id + 1
-            names.append(name)
+                ids[i], next_id = next_id, next_id + 1
     edges = [quantile_bin_edges(rfm[c].to_numpy(dtype=float)) for c in FEATURES]
     counts = [bin_counts(rfm[c].to_numpy(dtype=float), e) for c, e in zip(FEATURES, edges)]
     return _Model(
         version=version, trained_as_of=snapshot, reason=reason, mean=mean, scale=scale,
-        centres=centres, cluster_ids=ids, names=names, training_customers=len(rfm),
+        centres=centres, cluster_ids=ids, names=names, archetypes=archetypes,
+        training_customers=len(rfm),
         training_window_start=pd.Timestamp(rfm["first_purchase_date"].min()).date()
         if "first_purchase_date" in rfm.columns else snapshot,
         edges=edges, training_counts=counts,
@@ -248,6 +263,7 @@ def model_history(
     refit_dates: list[object] | tuple[object, ...] = (),
     auto_refit: bool = True,
     min_training_customers: int = 100,
+    recency_bounds: dict[date, RecencyBounds] | None = None,
 ) -> ModelHistory:
     """Fit the model once, score every later snapshot against it, measure drift, refit when asked
     (a date in `refit_dates`) or when the rule says retrain (if `auto_refit`).
@@ -256,7 +272,10 @@ def model_history(
     snapshot with at least `min_training_customers` customers (the last one if none has).
     Snapshots before it get no checks. A refit's clusters are matched to the model it replaces by
     centroid distance (Hungarian), so ids and names persist; it serves from its snapshot on.
+    Recency words in names use `recency_bounds` of the training snapshot (default: naming's
+    DEFAULT_RECENCY_BOUNDS).
     """
+    bounds_at = recency_bounds or {}
     if snapshot_rfm.empty:
         raise ClusteringError("no snapshots to model: int_snapshot_customer_rfm has 0 rows")
     frame = snapshot_rfm.assign(snapshot_date=pd.to_datetime(snapshot_rfm["snapshot_date"]).dt.date)
@@ -279,7 +298,8 @@ def model_history(
     for snapshot in (d for d in snapshots if d >= start):
         rfm = groups[snapshot]
         if model is None:
-            model = _new_model(rfm, snapshot, 1, "initial fit", n_clusters, seed, None)
+            model = _new_model(rfm, snapshot, 1, "initial fit", n_clusters, seed, None,
+                               bounds_at.get(snapshot, DEFAULT_RECENCY_BOUNDS))
             models.append(model)
             check_rows.append(_check_row(snapshot, model, len(rfm), 0.0, 0.0, 1.0, "keep",
                                          "training snapshot", "initial fit"))
@@ -297,7 +317,8 @@ def model_history(
                 "js_distance": jensen_shannon_distance(expected, actual),
             })
         frozen = model.assign(rfm)
-        refit = _new_model(rfm, snapshot, model.version + 1, "", n_clusters, seed, model)
+        refit = _new_model(rfm, snapshot, model.version + 1, "", n_clusters, seed, model,
+                           bounds_at.get(snapshot, DEFAULT_RECENCY_BOUNDS))
         refit_labels = refit.assign(rfm)
         changed = float(np.mean(frozen != refit_labels))
         ari = float(adjusted_rand_score(frozen, refit_labels))
@@ -372,6 +393,7 @@ def _versions_frame(models: list[_Model]) -> pd.DataFrame:
                 "valid_until": valid_until, "training_window_start": m.training_window_start,
                 "training_customers": m.training_customers, "fit_reason": m.reason,
                 "cluster_id": int(cluster_id), "segment_name": m.names[j],
+                "segment_archetype": m.archetypes[j],
             }
             for f, feature in enumerate(FEATURES):
                 row[f"{feature}_log_mean"] = float(m.mean[f])

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from datetime import date
+
+import pandas as pd
+
 from rfm_segments.drift import ModelHistory, model_history
+from rfm_segments.naming import RecencyBounds
 
 NULLS = (None, "", "None", "none", "null")
 
@@ -18,10 +23,22 @@ def _dates(value: Any) -> list[str]:
     return [str(d) for d in value]
 
 
+def recency_bounds_by_snapshot(recency_words: Any) -> dict[date, RecencyBounds]:
+    """int_snapshot_recency_words (a relation) as the day bounds of each snapshot."""
+    rows = recency_words.project("snapshot_date, recency_word, up_to_days").df()
+    return {
+        pd.Timestamp(snapshot).date(): RecencyBounds.from_words(
+            list(zip(group["recency_word"], group["up_to_days"].astype(float)))
+        )
+        for snapshot, group in rows.groupby("snapshot_date", sort=True)
+    }
+
+
 def history_from_dbt(
     k_evaluation: Any,
     snapshot_rfm: Any,
     retraining_rules: Any,
+    recency_words: Any,
     cluster_seed: Any,
     training_date: Any,
     refit_dates: Any,
@@ -43,4 +60,5 @@ def history_from_dbt(
         refit_dates=_dates(refit_dates),
         auto_refit=str(auto_refit).lower() in ("true", "1", "yes"),
         min_training_customers=int(min_training_customers),
+        recency_bounds=recency_bounds_by_snapshot(recency_words),
     )

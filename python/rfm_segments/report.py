@@ -19,12 +19,13 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
+from rfm_segments.clustering import STABLE_JACCARD
+
 TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE = "segments_report.html.j2"
 #: One colour per cluster id (1 = most valuable), the same in every chart.
 PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
            "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6"]
-STABLE_JACCARD = 0.6
 FONT = {"family": "Segoe UI, Helvetica, Arial, sans-serif", "size": 13}
 
 
@@ -151,7 +152,7 @@ def _load_history(con: duckdb.DuckDBPyConnection) -> dict:
             for row in con.execute(
                 "select from_snapshot_date, to_snapshot_date, source, target, customers, "
                 "cast(revenue as double) from marts.segment_migration "
-                "where lens = 'named_segment' and to_snapshot_date >= ? order by 1, 3, 4",
+                "where lens = 'tier' and to_snapshot_date >= ? order by 1, 3, 4",
                 [min(steps) if steps else None],
             ).fetchall()
         ],
@@ -160,6 +161,11 @@ def _load_history(con: duckdb.DuckDBPyConnection) -> dict:
             "select snapshot_date, segment, customers, customer_share, monetary_share "
             "from marts.segment_sizes_over_time where lens = 'cluster' and segment <> '(no model)' "
             "order by snapshot_date, segment",
+        ),
+        "backtest": _records(
+            con,
+            "select * from marts.segment_backtest where is_latest_complete_period "
+            "order by case lens when 'tier' then 1 when 'cluster' then 2 else 3 end, rebuy_rate desc",
         ),
         "drift": _records(con, "select * from marts.segment_feature_drift order by snapshot_date, feature"),
         "checks": _records(con, "select * from marts.model_retraining_checks order by snapshot_date"),
@@ -173,35 +179,66 @@ def _load_history(con: duckdb.DuckDBPyConnection) -> dict:
 # ------------------------------------------------------------------------------ charts
 
 
+#: Top-to-bottom order of the Sankey's nodes in every column: arrivals, tiers best first, leavers.
+SANKEY_ORDER = ["(new customer)", "Platinum", "Gold", "Silver", "Bronze", "(left)"]
+TIER_COLOURS = {"Platinum": "#4a4e69", "Gold": "#e6ab02", "Silver": "#9e9e9e", "Bronze": "#a6761d",
+                "(new customer)": "#1b9e77", "(left)": "#d95f02"}
+
+
 def migration_sankey(migration: list[dict]) -> Chart:
-    """Named segments chained over the latest snapshots: node = segment at a date, link = movers."""
-    nodes: dict[tuple[str, str], int] = {}
+    """Tiers chained over the latest snapshots: node = tier at a date, link = customers moving.
 
-    def node(segment: str, when) -> int:
-        return nodes.setdefault((segment, str(when)), len(nodes))
+    Four tiers (plus arrivals and leavers) keep it readable where eleven named segments were not.
+    Nodes are placed by hand: one column per date (labelled once, on top), tiers in a fixed order,
+    so labels never overlap; the label is the tier alone and the date is the column's.
+    """
+    dates = sorted({str(m["from_snapshot_date"]) for m in migration} | {str(m["to_snapshot_date"]) for m in migration})
+    totals: dict[tuple[str, str], float] = {}
+    for m in migration:  # a node's size: the larger of what flows in and out
+        for key in ((m["source"], str(m["from_snapshot_date"])), (m["target"], str(m["to_snapshot_date"]))):
+            totals[key] = totals.get(key, 0) + m["customers"]
 
-    links = [
-        (node(m["source"], m["from_snapshot_date"]), node(m["target"], m["to_snapshot_date"]), m["customers"],
-         m["revenue"])
-        for m in migration
-    ]
-    segments = sorted({segment for segment, _ in nodes})
+    def rank(segment: str) -> int:
+        return SANKEY_ORDER.index(segment) if segment in SANKEY_ORDER else len(SANKEY_ORDER)
+
+    keys = sorted(totals, key=lambda key: (dates.index(key[1]), rank(key[0]), key[0]))
+    index = {key: i for i, key in enumerate(keys)}
+    xs, ys = [], []
+    for segment, when in keys:
+        column = [k for k in keys if k[1] == when]
+        height = sum(totals[k] for k in column) or 1
+        before = sum(totals[k] for k in column[: column.index((segment, when))])
+        xs.append(0.01 + 0.98 * dates.index(when) / max(len(dates) - 1, 1))
+        ys.append(min(max(0.02 + 0.96 * (before + totals[(segment, when)] / 2) / height, 0.01), 0.99))
+    links = [(index[(m["source"], str(m["from_snapshot_date"]))], index[(m["target"], str(m["to_snapshot_date"]))],
+              m["customers"], m["revenue"]) for m in migration]
     fig = go.Figure(go.Sankey(
-        arrangement="snap",
+        arrangement="fixed",
         node={
-            "label": [f"{segment} · {when}" for segment, when in nodes], "pad": 8, "thickness": 12,
-            # one colour per segment at every date, so a segment reads as one row across the chart
-            "color": [PALETTE[segments.index(segment) % len(PALETTE)] for segment, _ in nodes],
+            "label": [segment for segment, _ in keys], "pad": 10, "thickness": 14, "x": xs, "y": ys,
+            "customdata": [when for _, when in keys],
+            "hovertemplate": "%{label} at %{customdata}: %{value:,} customers<extra></extra>",
+            "color": [TIER_COLOURS.get(segment, "#888") for segment, _ in keys],
         },
         link={
             "source": [s for s, _, _, _ in links], "target": [t for _, t, _, _ in links],
             "value": [c for _, _, c, _ in links],
             "customdata": [r for _, _, _, r in links],
-            "hovertemplate": "%{source.label} → %{target.label}<br>%{value} customers, "
+            "color": [_fade(TIER_COLOURS.get(keys[s][0], "#888")) for s, _, _, _ in links],
+            "hovertemplate": "%{source.label} → %{target.label}<br>%{value:,} customers, "
                              "revenue %{customdata:,.0f} between the snapshots<extra></extra>",
         },
     ))
-    return Chart("migration_sankey", _layout(fig, height=560))
+    for i, when in enumerate(dates):
+        fig.add_annotation(x=0.01 + 0.98 * i / max(len(dates) - 1, 1), y=1.07, xref="paper", yref="paper",
+                           text=f"<b>{when}</b>", showarrow=False,
+                           xanchor="left" if i == 0 else ("right" if i == len(dates) - 1 else "center"))
+    return Chart("migration_sankey", _layout(fig, height=520, margin={"l": 10, "r": 10, "t": 40, "b": 10}))
+
+
+def _fade(hex_colour: str, alpha: float = 0.35) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
 
 
 def sizes_over_time_chart(sizes: list[dict]) -> Chart:
@@ -309,13 +346,18 @@ def scatter_3d(sample: list[dict], names: dict[int, str]) -> Chart:
                           + names[cluster_id] + "</extra>",
         ))
     axis = {"type": "log", "dtick": 1, "backgroundcolor": "#fafafa"}
+    # Recency reversed as in the 2D plots (recent customers at the high end of every axis). The
+    # camera looks from the low-recency, low-orders corner, far enough back that the axis titles
+    # stay inside the scene, so "more recent", "more orders" and "more spend" all point away
+    # from the viewer's left-front, like up-and-right in the 2D plots.
     return Chart("scatter_3d", _layout(
-        fig, height=620, legend={"orientation": "h", "y": -0.02},
-        scene={"xaxis": {**axis, "title": {"text": "recency (days, log)"}, "autorange": "reversed"},
+        fig, height=640, legend={"orientation": "h", "y": -0.02},
+        scene={"xaxis": {**axis, "title": {"text": "recency, days (log; recent →)"}, "autorange": "reversed"},
                "yaxis": {**axis, "title": {"text": "orders (log)"}},
                "zaxis": {**axis, "title": {"text": "spend (log)"}},
-               "aspectmode": "cube", "camera": {"eye": {"x": 1.35, "y": 1.35, "z": 0.8}}},
-        legend_itemsizing="constant", margin={"l": 0, "r": 0, "t": 10, "b": 0}))
+               "aspectmode": "cube", "camera": {"eye": {"x": -1.3, "y": -1.4, "z": 0.85}},
+               "domain": {"x": [0.04, 0.96], "y": [0.06, 1.0]}},
+        legend_itemsizing="constant", margin={"l": 10, "r": 10, "t": 10, "b": 10}))
 
 
 def pair_plots(sample: list[dict], names: dict[int, str]) -> Chart:
@@ -402,18 +444,30 @@ def named_treemap(named: list[dict]) -> Chart:
 
 
 def quality_chart(quality: list[dict]) -> Chart:
+    """Lines set aside, by reason; when none was, the valid and set-aside totals side by side."""
     rejected = sorted((q for q in quality if q["outcome"] != "valid" and q["rows"] > 0), key=lambda q: q["rows"])
-    if not rejected:  # keep the chart meaningful: show the valid lines alone
-        rejected = [q for q in quality if q["outcome"] == "valid"]
+    title = "input lines set aside"
+    colours = ["#fdae6b"] * len(rejected)
+    if not rejected:  # nothing to break down: say so with the two totals rather than an empty axis
+        valid = sum(q["rows"] for q in quality if q["outcome"] == "valid")
+        rejected = [{"outcome": "set aside", "rows": 0, "description": "No line was set aside."},
+                    {"outcome": "valid sales", "rows": valid, "description": "Every input line is a valid sale."}]
+        title = "all lines valid, none set aside"
+        colours = ["#fdae6b", "#74c476"]
     fig = go.Figure(go.Bar(
         y=[q["outcome"].replace("_", " ") for q in rejected], x=[q["rows"] for q in rejected], orientation="h",
         text=[f"{q['rows']:,}" for q in rejected], textposition="outside", cliponaxis=False,
-        marker={"color": "#fdae6b"},
+        marker={"color": colours},
         hovertext=[q["description"] for q in rejected], name="lines",
     ))
-    return Chart("quality_chart", _layout(fig, height=60 + 34 * len(rejected), showlegend=False,
-                                          xaxis={"title": {"text": "input lines set aside"}},
+    return Chart("quality_chart", _layout(fig, height=60 + 34 * max(len(rejected), 2), showlegend=False,
+                                          xaxis={"title": {"text": title}, "rangemode": "tozero"},
                                           margin={"l": 170, "r": 90, "t": 10, "b": 50}))
+
+
+LENS_TITLES = {"tier": "Tiers", "cluster": "K-Means segments", "named_segment": "Named RFM segments"}
+LENS_PHRASES = {"tier": "tiers", "cluster": "K-Means segments", "named_segment": "named RFM segments"}
+LENS_SINGULAR = {"tier": "tier", "cluster": "K-Means segment", "named_segment": "named segment"}
 
 
 # ------------------------------------------------------------------------------ page
@@ -478,6 +532,13 @@ def context(data: dict) -> dict:
         "sample_size": len(sample),
         "stable_threshold": STABLE_JACCARD,
         "latest_check": data["checks"][-1] if data["checks"] else None,
+        "backtest": {lens: [b for b in data["backtest"] if b["lens"] == lens] for lens in LENS_TITLES
+                     if any(b["lens"] == lens for b in data["backtest"])},
+        "backtest_period": data["backtest"][0] if data["backtest"] else None,
+        "contradicted": [b for b in data["backtest"] if b["strategy_contradicted"]],
+        "lens_titles": LENS_TITLES,
+        "lens_phrases": LENS_PHRASES,
+        "lens_singular": LENS_SINGULAR,
         "model_versions": len({c["model_version"] for c in data["checks"]}),
     }
 

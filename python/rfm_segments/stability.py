@@ -28,17 +28,23 @@ from numpy.typing import NDArray
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score, silhouette_samples
 
-from rfm_segments.clustering import ClusteringError, _sample_rows, _sorted_features
+from rfm_segments.clustering import (
+    STABLE_JACCARD,
+    ClusteringError,
+    _limit_threads,
+    _sample_rows,
+    _sorted_features,
+    fit_ordered_kmeans,
+)
 
 __all__ = [
     "STABLE_JACCARD",
     "STABILITY_COLUMNS",
+    "add_k_evidence",
     "cluster_stability",
     "silhouette_values",
 ]
 
-#: Mean Jaccard at or above which a cluster counts as stable (Hennig's "pattern" threshold).
-STABLE_JACCARD = 0.6
 #: K-Means restarts per refit: fewer than the final fit's 10, the refits only need to be typical.
 REFIT_N_INIT = 3
 
@@ -179,3 +185,57 @@ def silhouette_values(
     return pd.DataFrame(
         {"customer_id": customer_id, "cluster_id": cluster_id, "silhouette": values.astype(float)}
     ).astype({"customer_id": "str", "cluster_id": "int64"})
+
+
+@_limit_threads
+def add_k_evidence(
+    evaluation: pd.DataFrame,
+    rfm: pd.DataFrame,
+    backtest: pd.DataFrame | None = None,
+    n_resamples: int = 10,
+    seed: int = 42,
+    sample_size: int = 2_000,
+) -> pd.DataFrame:
+    """`evaluate_k` table plus, per k >= 2, the evidence `choose_k` weighs beyond geometry:
+
+    - stability_min_jaccard / stability_mean_jaccard: the least and the average cluster's mean
+      bootstrap Jaccard (`cluster_stability` of a K-Means fit with that k on a seeded sample of
+      at most `sample_size` customers, `n_resamples` resamples);
+    - backtest_explained_share: with `backtest` (customers of the latest snapshot whose next
+      period has happened: customer_id, recency_days, frequency, monetary, next_period_spend),
+      eta squared of ln(1 + next-period spend) by the clusters of a K-Means fit with that k on
+      that snapshot: how much of what customers spent next the k clusters tell apart.
+    """
+    out = evaluation.copy()
+    ks = [int(k) for k in out["k"] if k >= 2]
+    X, order = _sorted_features(rfm)
+    rows = _sample_rows(len(X), sample_size, seed)
+    sample = rfm.iloc[order].iloc[rows].reset_index(drop=True)
+    X_sample, _ = _sorted_features(sample)  # the sample's own scaling, as cluster_stability uses
+    n_distinct = len(np.unique(X_sample, axis=0))
+    minimum, mean, explained = {}, {}, {}
+    for k in ks:
+        if k > n_distinct:
+            continue
+        labels, _ = fit_ordered_kmeans(X_sample, k, seed)
+        per_cluster = cluster_stability(
+            sample, pd.DataFrame({"customer_id": sample["customer_id"], "cluster_id": labels}),
+            n_resamples=n_resamples, seed=seed, sample_size=sample_size,
+        )
+        minimum[k], mean[k] = float(per_cluster["mean_jaccard"].min()), float(per_cluster["mean_jaccard"].mean())
+    if backtest is not None and len(backtest) > 0:
+        Xb, order_b = _sorted_features(backtest)
+        spend = np.log1p(np.clip(backtest["next_period_spend"].to_numpy(dtype=float)[order_b], 0, None))
+        total = float(((spend - spend.mean()) ** 2).sum())
+        n_distinct_b = len(np.unique(Xb, axis=0))
+        for k in ks:
+            if k > n_distinct_b or total == 0:
+                continue
+            labels, _ = fit_ordered_kmeans(Xb, k, seed)
+            between = sum((labels == c).sum() * (spend[labels == c].mean() - spend.mean()) ** 2
+                          for c in np.unique(labels))
+            explained[k] = float(between / total)
+    out["stability_min_jaccard"] = out["k"].map(minimum).astype("float64")
+    out["stability_mean_jaccard"] = out["k"].map(mean).astype("float64")
+    out["backtest_explained_share"] = out["k"].map(explained).astype("float64")
+    return out

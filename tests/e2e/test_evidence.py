@@ -113,13 +113,42 @@ def test_the_segment_map_tests_are_registered_with_dbt(tmp_path):
 # ------------------------------------------------------------------------------- the marts
 
 
+def purchase_cycle_days(query) -> float:
+    """Median gap in days between consecutive purchase days of the same customer, in pandas."""
+    days = query("select distinct customer_id, invoice_date from marts.clean_transactions").df()
+    days = days.sort_values(["customer_id", "invoice_date"])
+    gaps = days.groupby("customer_id")["invoice_date"].diff().dropna().dt.days
+    return float(gaps.median())
+
+
+def test_recency_words_in_business_time(query):
+    cycle = purchase_cycle_days(query)
+    words = read_seed("recency_words")
+    bounds = [(w["recency_word"], round(float(w["up_to_purchase_cycles"]) * cycle) if w["up_to_purchase_cycles"] else None)
+              for w in words]
+    stored = query("""select recency_word, up_to_days, purchase_cycle_days from intermediate.int_snapshot_recency_words
+                      where snapshot_date = (select max(as_of_date) from marts.customer_segments) order by word_order""").fetchall()
+    assert [(w, None if d is None else int(d)) for w, d, _ in stored] == bounds
+    assert stored[0][2] == cycle
+    customers = query("select recency_days, recency_word from marts.customer_segments").df()
+    expected = [next(w for w, d in bounds if d is None or r <= d) for r in customers["recency_days"]]
+    assert list(customers["recency_word"]) == expected
+    assert set(expected) == {"Recent", "Lapsing", "Dormant"}
+
+
 def test_named_segments_follow_the_map(query):
-    customers = query("select r_score, f_score, m_score, fm_score, named_segment from marts.customer_segments").df()
+    customers = query("select r_score, f_score, m_score, fm_score, recency_word, named_segment from marts.customer_segments").df()
     segment_of = {(int(r["r_score"]), int(r["fm_score"])): r["named_segment"] for r in read_seed("rfm_named_segment_map")}
+    r_range = {w["recency_word"]: (int(w["min_r_score"]), int(w["max_r_score"])) for w in read_seed("recency_words")}
     expected_fm = [fm_score(f, m) for f, m in zip(customers["f_score"], customers["m_score"])]
     assert list(customers["fm_score"]) == expected_fm
-    expected = [segment_of[(r, fm)] for r, fm in zip(customers["r_score"], expected_fm)]
+    # r_score clamped into the recency word's range: a Dormant customer is never "About to Sleep"
+    clamped = [min(max(r, r_range[w][0]), r_range[w][1]) for r, w in zip(customers["r_score"], customers["recency_word"])]
+    expected = [segment_of[(r, fm)] for r, fm in zip(clamped, expected_fm)]
     assert list(customers["named_segment"]) == expected
+    assert clamped != list(customers["r_score"])  # the clamp matters on this data
+    dormant = customers[customers["recency_word"] == "Dormant"]
+    assert set(dormant["named_segment"]) <= {"Lost", "Hibernating", "At Risk", "Can't Lose Them"}
     assert customers["named_segment"].nunique() >= 8  # the sample's customers spread over the map
 
 
@@ -159,16 +188,20 @@ def test_stability_is_recorded_and_flagged_in_the_profiles(query):
     assert stability["refit_ari_mean"].nunique() == 1 and -0.5 <= stability["refit_ari_mean"].iloc[0] <= 1
 
 
-def test_per_customer_silhouettes_average_to_the_chosen_k_silhouette(query):
-    # Few customers: the silhouette sample, the k sweep and the final fit all use everyone, so
-    # the per-customer values must average to the evaluated silhouette of the chosen k.
-    customers = query("select count(*) from marts.customer_segments").fetchone()[0]
-    values = query("select count(*), avg(silhouette) from clustering.cluster_silhouette_values").fetchone()
-    chosen, sample = query(
-        "select silhouette, silhouette_sample_size from clustering.cluster_k_evaluation where is_chosen"
-    ).fetchone()
-    assert values[0] == customers == sample
-    assert values[1] == pytest.approx(chosen, abs=1e-9)
+def test_per_customer_silhouettes_are_those_of_the_served_clusters(query):
+    # Few customers: the silhouette sample holds everyone, so the per-customer values must be
+    # scikit-learn's silhouettes of today's (served) clusters, in the standardised log space.
+    from sklearn.metrics import silhouette_samples
+
+    today = query("select customer_id, cluster_id, recency_days, frequency, monetary from marts.customer_segments "
+                  "order by customer_id").df()
+    values = query("select customer_id, cluster_id, silhouette from clustering.cluster_silhouette_values "
+                   "order by customer_id").df()
+    assert values["customer_id"].tolist() == today["customer_id"].tolist()
+    assert values["cluster_id"].tolist() == today["cluster_id"].tolist()
+    logs = np.log1p(today[["recency_days", "frequency", "monetary"]].to_numpy(float))
+    X = (logs - logs.mean(axis=0)) / logs.std(axis=0)
+    np.testing.assert_allclose(values["silhouette"], silhouette_samples(X, today["cluster_id"]), atol=1e-9)
 
 
 def test_summary_prints_the_evidence(sample_db, tmp_path):

@@ -98,3 +98,23 @@ def test_report_flags_an_unstable_segment(sample_db, tmp_path):
     assert f"1 of 4 segments is unstable: {name}" in html
     assert html.count("(unstable segment: check before acting)") == 1
     assert '<span class="warn">no</span> (0.41)' in html
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_report_reads_at_desktop_and_narrow_widths(sample_db, tmp_path, width):
+    """Screenshots at a desktop and a phone width: nothing wider than the screen, no chart text
+    outside its chart, the migration Sankey's labels apart; the backtest is on the page."""
+    from report_browser import screenshot_sections
+
+    html = render(sample_db, tmp_path / "report.html")
+    assert "Do the segments predict?" in html
+    sections = ("summary", "backtest", "over-time", "scatter", "quality")
+    page = screenshot_sections(tmp_path / "report.html", tmp_path / "shots", width, sections)
+    assert page["page_width"] <= page["viewport_width"] == width
+    assert page["text_outside_charts"] == []
+    assert page["sankey_labels"] >= 8 and page["sankey_label_overlaps"] == []
+    for section, path in page["screenshots"].items():
+        assert path.stat().st_size > 5_000, section
+    if os.environ.get("REPORT_SCREENSHOT_DIR"):  # keep copies to look at
+        for path in page["screenshots"].values():
+            shutil.copy(path, Path(os.environ["REPORT_SCREENSHOT_DIR"]) / path.name)

@@ -20,7 +20,10 @@ from rfm_segments.clustering import (
     mark_chosen,
     prepare_features,
 )
-from rfm_segments.naming import archetypes_for_centres, unique_names
+from rfm_segments.naming import RecencyBounds, archetypes_for_centres, unique_names
+
+#: Business-time bounds for the blobs: Recent up to 30 days, Lapsing up to 120, then Dormant.
+BLOB_BOUNDS = RecencyBounds(30.0, 120.0)
 
 # Four well-separated groups in (log) RFM space: (recency_days, frequency, monetary), size.
 BLOBS = {
@@ -63,7 +66,7 @@ def blobs() -> tuple[pd.DataFrame, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def blob_labels(blobs: tuple[pd.DataFrame, np.ndarray]) -> pd.DataFrame:
-    return fit_clusters(blobs[0], n_clusters=4, seed=42)
+    return fit_clusters(blobs[0], n_clusters=4, seed=42, recency_bounds=BLOB_BOUNDS)
 
 
 # ------------------------------------------------------------------ recovery of the truth
@@ -205,6 +208,34 @@ def table(silhouette: list[float], inertia: list[float] = ELBOW_AT_4) -> pd.Data
     return pd.DataFrame({"k": KS[: len(inertia)], "inertia": inertia, "silhouette": silhouette})
 
 
+def with_evidence(frame: pd.DataFrame, jaccard: list[float], explained: list[float] | None = None) -> pd.DataFrame:
+    return frame.assign(stability_min_jaccard=jaccard,
+                        backtest_explained_share=explained if explained else [np.nan] * len(frame))
+
+
+def test_choose_k_stability_confirms_the_geometric_choice():
+    evaluation = with_evidence(table([0.45, 0.35, 0.41, 0.38, 0.30, 0.28, 0.25]),
+                               [0.9, 0.8, 0.7, 0.5, 0.5, 0.5, 0.5], [0.10, 0.15, 0.20, 0.21, 0.22, 0.23, 0.24])
+    assert choose_k(evaluation) == (4, "knee of inertia at k=4; silhouette 0.41 (2nd best of 7); "
+                                       "stable (min cluster Jaccard 0.70); "
+                                       "backtest: explains 20% of next-period spend (k=8: 24%)")
+
+
+def test_choose_k_stability_overrules_an_unstable_choice():
+    evaluation = with_evidence(table([0.45, 0.35, 0.41, 0.38, 0.30, 0.28, 0.25]),
+                               [0.9, 0.55, 0.52, 0.61, 0.5, 0.5, 0.5])
+    k, reason = choose_k(evaluation)
+    assert k == 5  # nearest stable k to 4; 3 is unstable, 5 and 2 are not equally near
+    assert reason == ("stability decided: k=4 (knee of inertia at k=4; silhouette 0.41 (2nd best of 7)) has a "
+                      "cluster that does not reappear when refitted (min Jaccard 0.52 < 0.6); k=5 is the nearest "
+                      "k whose clusters are all stable (min Jaccard 0.61)")
+    tie = with_evidence(table([0.45, 0.35, 0.41, 0.38, 0.30, 0.28, 0.25]), [0.9, 0.7, 0.52, 0.7, 0.5, 0.5, 0.5])
+    assert choose_k(tie)[0] == 3  # equally near: the smaller k
+    none = with_evidence(table([0.45, 0.35, 0.41, 0.38, 0.30, 0.28, 0.25]), [0.5] * 7)
+    k, reason = choose_k(none)
+    assert k == 4 and reason.endswith("; no k has only stable clusters (min Jaccard 0.50 at k=4)")
+
+
 def test_choose_k_at_the_knee():
     k, reason = choose_k(table([0.45, 0.35, 0.41, 0.38, 0.30, 0.28, 0.25]))
     assert (k, reason) == (4, "knee of inertia at k=4; silhouette 0.41 (2nd best of 7)")
@@ -281,22 +312,23 @@ def test_unique_names_suffix_later_repeats():
     assert unique_names(["A", "B", "A", "A"]) == ["A", "B", "A (2)", "A (3)"]
 
 
-def test_archetypes_use_thirds_of_the_population_with_ties_counted_half():
-    # population (standardised space): recency values, value score = mean of columns 1 and 2
+def test_value_words_use_thirds_of_the_population_with_ties_counted_half():
+    # population (standardised space): value score = mean of columns 1 and 2; recency in days
     population = np.array([[r, v, v] for r, v in zip(range(9), range(9))], dtype=float)
     centres = np.array([[0.0, 8.0, 8.0], [4.0, 4.0, 4.0], [8.0, 0.0, 0.0], [2.0, 6.5, 6.5]])
-    assert archetypes_for_centres(centres, population) == [
+    days = [5, 45, 400, 29]
+    assert archetypes_for_centres(centres, population, days, RecencyBounds(30, 120)) == [
         "Recent High-Value",
         "Lapsing Mid-Value",
         "Dormant Low-Value",
         "Recent High-Value",
     ]
-    # 40% of customers tied at the best recency: a centre there is still "Recent"
-    tied = np.array([[0.0, 0.0, 0.0]] * 4 + [[1.0, 0.0, 0.0]] * 6)
-    assert archetypes_for_centres(np.array([[0.0, 0, 0], [1.0, 0, 0]]), tied)[0].startswith(
-        "Recent"
+    # 40% of customers tied at the best value: a centre there is still "High-Value"
+    tied = np.array([[0.0, 1.0, 1.0]] * 4 + [[0.0, 0.0, 0.0]] * 6)
+    assert archetypes_for_centres(np.array([[0.0, 1, 1], [0.0, 0, 0]]), tied, [1, 1])[0] == (
+        "Recent High-Value"
     )
-    assert archetypes_for_centres(np.array([[3.0, 1.0, 1.0]]), population) == ["All Customers"]
+    assert archetypes_for_centres(np.array([[3.0, 1.0, 1.0]]), population, [5]) == ["All Customers"]
 
 
 def test_vocabulary():
@@ -305,8 +337,9 @@ def test_vocabulary():
     assert "All Customers" in SEGMENT_ARCHETYPES
 
 
-def test_shared_archetype_gets_suffixed_on_the_less_valuable_cluster():
-    """Two distinct top groups that both read as "Recent High-Value"."""
+def test_shared_archetype_gets_a_name_that_says_why_it_differs():
+    """Two distinct top groups that both read as "Recent High-Value": the second, fewer but
+    bigger orders, is named for its difference and keeps the archetype (the strategy key)."""
     rng = np.random.default_rng(3)
     specs = [
         ((3, 40, 3000.0), 100),
@@ -327,7 +360,7 @@ def test_shared_archetype_gets_suffixed_on_the_less_valuable_cluster():
     rfm.insert(0, "customer_id", [f"c{i}" for i in range(len(rfm))])
     labels = fit_clusters(rfm, n_clusters=4, seed=42)
     names = labels.drop_duplicates("cluster_id").sort_values("cluster_id")
-    assert names["segment_name"].tolist()[:2] == ["Recent High-Value", "Recent High-Value (2)"]
+    assert names["segment_name"].tolist()[:2] == ["Recent High-Value", "Recent High-Value, fewer orders"]
     assert names["segment_archetype"].tolist()[:2] == ["Recent High-Value"] * 2
 
 
@@ -473,7 +506,7 @@ def test_bad_arguments():
 def test_decimal_monetary_as_duckdb_may_return_it(blobs, blob_labels):
     rfm, _ = blobs
     as_decimal = rfm.assign(monetary=[Decimal(f"{m:.2f}") for m in rfm["monetary"]])
-    pd.testing.assert_frame_equal(fit_clusters(as_decimal, n_clusters=4, seed=42), blob_labels)
+    pd.testing.assert_frame_equal(fit_clusters(as_decimal, n_clusters=4, seed=42, recency_bounds=BLOB_BOUNDS), blob_labels)
 
 
 def test_prepare_features_is_standardised_log1p(blobs):

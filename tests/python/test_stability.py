@@ -109,3 +109,24 @@ def test_silhouette_values_are_sampled_and_seeded(blobs_labelled):
     assert len(a) == 200
     pd.testing.assert_frame_equal(a, b)
     assert set(a["cluster_id"]) == {1, 2, 3, 4}
+
+
+def test_k_evidence_on_four_blobs():
+    """Four true groups: k=4 is stable; the backtest explains next spend best once the four are
+    apart, the spend being a function of the group (eta squared computed independently here)."""
+    from rfm_segments.clustering import evaluate_k
+    from rfm_segments.stability import add_k_evidence
+
+    rfm, truth = make_blobs()
+    spend = np.array([900.0, 200.0, 50.0, 0.0])[truth] * np.random.default_rng(0).uniform(0.9, 1.1, len(truth))
+    backtest = rfm.assign(next_period_spend=spend)
+    evidence = add_k_evidence(evaluate_k(rfm, k_min=2, k_max=6), rfm, backtest, n_resamples=5, seed=1).set_index("k")
+    assert evidence.loc[4, "stability_min_jaccard"] > 0.95
+    assert evidence["stability_min_jaccard"].between(0, 1).all()
+    y = np.log1p(spend)
+    total = ((y - y.mean()) ** 2).sum()
+    between = sum((truth == g).sum() * (y[truth == g].mean() - y.mean()) ** 2 for g in range(4))
+    assert evidence.loc[4, "backtest_explained_share"] == pytest.approx(between / total, abs=1e-9)
+    assert evidence.loc[2, "backtest_explained_share"] < evidence.loc[4, "backtest_explained_share"]
+    no_backtest = add_k_evidence(evaluate_k(rfm, k_min=2, k_max=3), rfm, None, n_resamples=3)
+    assert no_backtest["backtest_explained_share"].isna().all()

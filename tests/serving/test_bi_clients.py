@@ -101,7 +101,7 @@ def test_superset_style_sqlalchemy_with_duckdb_1_4_reads_the_marts(
     report = read_with(python, serving, tmp_path, "--sqlalchemy")
     assert report["duckdb_version"] == SQLALCHEMY_DUCKDB
     assert report["tables"] == build_fingerprints(sample_db)
-    assert "customer_segments" in report["sqlalchemy_tables"] and len(report["sqlalchemy_tables"]) == 17
+    assert "customer_segments" in report["sqlalchemy_tables"] and len(report["sqlalchemy_tables"]) == 18  # marts schema
     assert report["sqlalchemy_columns"][:3] == ["customer_id", "country", "recency_days"]
     assert report["sqlalchemy_table_comment"].startswith("The mart BI tools query")
     with duckdb.connect(str(sample_db), read_only=True) as con:
@@ -118,6 +118,8 @@ def test_pandas_reads_the_marts_through_sqlalchemy_and_parquet(serving, sample_d
     engine.dispose()
     with duckdb.connect(str(sample_db), read_only=True) as con:
         expected = con.execute("select * from marts.segment_profiles order by cluster_id").df()
+    dates = [c for c in expected.columns if pd.api.types.is_datetime64_any_dtype(expected[c])]
+    profiles[dates] = profiles[dates].apply(pd.to_datetime)  # SQLAlchemy gives date objects
     pd.testing.assert_frame_equal(profiles, expected, check_dtype=False)
     assert published_at is not None
 

@@ -5,7 +5,7 @@ from rfm_segments.stability import silhouette_values
 def model(dbt, session):
     dbt.config(materialized="table")
     rfm = dbt.ref("customer_rfm").project("customer_id, recency_days, frequency, monetary").df()
-    labels = dbt.ref("customer_clusters").project("customer_id, cluster_id").df()
+    labels = dbt.ref("int_customer_served_clusters").project("customer_id, cluster_id").df()
     return silhouette_values(
         rfm,
         labels,

@@ -1,14 +1,37 @@
--- The stored models (int_cluster_model_versions, fitted in Python), with SQL types.
+-- The stored models (int_cluster_model_versions, fitted in Python), with SQL types, and which
+-- other clusters of the same version share a cluster's archetype (so its strategy).
+with versions as (
+    select * from {{ ref('int_cluster_model_versions') }}
+),
+
+shared as (
+    select
+        versions.model_version,
+        versions.cluster_id,
+        string_agg(other.segment_name, '; ' order by other.cluster_id) as shares_strategy_with
+    from versions
+    join versions as other
+        on other.model_version = versions.model_version
+        and other.segment_archetype = versions.segment_archetype
+        and other.cluster_id <> versions.cluster_id
+    group by versions.model_version, versions.cluster_id
+)
+
 select
-    cast(model_version as integer) as model_version,
-    cast(trained_as_of as date) as trained_as_of,
-    cast(valid_until as date) as valid_until,
-    cast(training_window_start as date) as training_window_start,
-    cast(training_customers as integer) as training_customers,
-    fit_reason,
-    cast(cluster_id as integer) as cluster_id,
-    segment_name,
-    recency_days_log_mean, recency_days_log_scale, recency_days_centroid,
-    frequency_log_mean, frequency_log_scale, frequency_centroid,
-    monetary_log_mean, monetary_log_scale, monetary_centroid
-from {{ ref('int_cluster_model_versions') }}
+    cast(versions.model_version as integer) as model_version,
+    cast(versions.trained_as_of as date) as trained_as_of,
+    cast(versions.valid_until as date) as valid_until,
+    cast(versions.training_window_start as date) as training_window_start,
+    cast(versions.training_customers as integer) as training_customers,
+    versions.fit_reason,
+    cast(versions.cluster_id as integer) as cluster_id,
+    versions.segment_name,
+    versions.segment_archetype,
+    shared.shares_strategy_with,
+    versions.recency_days_log_mean, versions.recency_days_log_scale, versions.recency_days_centroid,
+    versions.frequency_log_mean, versions.frequency_log_scale, versions.frequency_centroid,
+    versions.monetary_log_mean, versions.monetary_log_scale, versions.monetary_centroid
+from versions
+left join shared
+    on versions.model_version = shared.model_version
+    and versions.cluster_id = shared.cluster_id

@@ -24,10 +24,15 @@ current_values as (
         clusters.model_version,
         clusters.cluster_id,
         clusters.segment_name,
-        scores.named_segment
+        clusters.segment_archetype,
+        named.named_segment,
+        named.recency_word
     from {{ ref('int_snapshot_customer_scores') }} as scores
     join snapshots
         on scores.snapshot_date = snapshots.snapshot_date
+    join {{ ref('int_snapshot_customer_named_segments') }} as named
+        on scores.snapshot_date = named.snapshot_date
+        and scores.customer_id = named.customer_id
     left join {{ ref('int_snapshot_customer_clusters') }} as clusters
         on scores.snapshot_date = clusters.snapshot_date
         and scores.customer_id = clusters.customer_id
@@ -82,6 +87,8 @@ select
     previous_cluster_id,
     previous_segment_name,
     previous_named_segment,
+    recency_word,
+    segment_archetype,
     {% for lens in ['tier', 'cluster', 'named_segment'] -%}
     min(snapshot_date) over (
         partition by customer_id, {{ 'cluster_id' if lens == 'cluster' else lens }}_run

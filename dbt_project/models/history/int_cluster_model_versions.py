@@ -8,6 +8,7 @@ def model(dbt, session):
         dbt.ref("cluster_k_evaluation"),
         dbt.ref("int_snapshot_customer_rfm"),
         dbt.ref("retraining_rules"),
+        dbt.ref("int_snapshot_recency_words"),
         cluster_seed=dbt.config.get("cluster_seed"),
         training_date=dbt.config.get("history_training_date"),
         refit_dates=dbt.config.get("history_refit_dates"),

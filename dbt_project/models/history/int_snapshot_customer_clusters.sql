@@ -13,6 +13,8 @@ models as (
         cast(trained_as_of as date) as trained_as_of,
         cluster_id,
         segment_name,
+        segment_archetype,
+        shares_strategy_with,
         recency_days_log_mean, recency_days_log_scale, recency_days_centroid,
         frequency_log_mean, frequency_log_scale, frequency_centroid,
         monetary_log_mean, monetary_log_scale, monetary_centroid
@@ -34,6 +36,8 @@ distances as (
         models.model_version,
         models.cluster_id,
         models.segment_name,
+        models.segment_archetype,
+        models.shares_strategy_with,
         {% for feature in ['recency_days', 'frequency', 'monetary'] -%}
         power((ln(1 + cast(scores.{{ feature }} as double)) - models.{{ feature }}_log_mean)
             / models.{{ feature }}_log_scale - models.{{ feature }}_centroid, 2)
@@ -60,6 +64,8 @@ select
     customer_id,
     cast(model_version as integer) as model_version,
     cast(cluster_id as integer) as cluster_id,
-    segment_name
+    segment_name,
+    segment_archetype,
+    shares_strategy_with
 from ranked
 where distance_rank = 1

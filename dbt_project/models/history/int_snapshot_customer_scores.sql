@@ -5,7 +5,7 @@
     on_schema_change='sync_all_columns',
     post_hook="delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }})"
 ) }}
--- Scores, tier and named segment per customer per snapshot, with quartile cut points recomputed
+-- Scores and tier per customer per snapshot (named segments: int_snapshot_customer_named_segments), with quartile cut points recomputed
 -- per snapshot by the same macros as the current marts (quartile_cut_points, quartile_score,
 -- fm_score), so the definitions cannot drift apart. Incremental: only the snapshots whose RFM rows
 -- were rebuilt since (built_by_invocation_id tells which RFM build a snapshot comes from).
@@ -81,9 +81,5 @@ select
     tiered.tier_rank,
     {{ tier_name('tiered.tier_rank') }} as tier,
     tiered.fm_score,
-    segment_map.named_segment,
     tiered.built_by_invocation_id
 from tiered
-left join {{ ref('rfm_named_segment_map') }} as segment_map
-    on tiered.r_score = segment_map.r_score
-    and tiered.fm_score = segment_map.fm_score

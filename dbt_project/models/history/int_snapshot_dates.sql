@@ -1,11 +1,13 @@
--- The dates the history is computed as of (see macro snapshot_date_list): each snapshot uses
--- only the valid sales strictly before its date.
+-- The dates the history is computed as of (see macro snapshot_date_list), always including the
+-- as-of date: each snapshot uses only the valid sales strictly before its date.
 {% set given = snapshot_date_list() -%}
 {% if given -%}
 {% for snapshot_date in given -%}
 select cast('{{ snapshot_date }}' as date) as snapshot_date
-{% if not loop.last %}union all
-{% endif %}{% endfor %}
+union
+{% endfor -%}
+-- the as-of date is always a snapshot: its row is today's segmentation in every mart
+select as_of_date from {{ ref('int_rfm_as_of_date') }}
 {%- else -%}
 with bounds as (
     select

@@ -1,19 +1,12 @@
--- Classic named RFM segment per customer, from r_score and the combined F/M score via seed
--- rfm_named_segment_map (which covers every score combination: see the seed's tests).
-with scores as (
-    select
-        customer_id,
-        r_score,
-        {{ fm_score('f_score', 'm_score') }} as fm_score
-    from {{ ref('int_customer_rfm_scores') }}
-)
-
+-- Recency word and classic named RFM segment per customer today: the as-of snapshot of
+-- int_snapshot_customer_named_segments, so today's marts and the history's latest snapshot are
+-- one computation (rules there).
 select
-    scores.customer_id,
-    scores.r_score,
-    scores.fm_score,
-    segment_map.named_segment
-from scores
-left join {{ ref('rfm_named_segment_map') }} as segment_map
-    on scores.r_score = segment_map.r_score
-    and scores.fm_score = segment_map.fm_score
+    named.customer_id,
+    named.recency_word,
+    named.named_r_score,
+    named.fm_score,
+    named.named_segment
+from {{ ref('int_snapshot_customer_named_segments') }} as named
+join {{ ref('int_rfm_as_of_date') }} as as_of
+    on named.snapshot_date = as_of.as_of_date

@@ -18,6 +18,11 @@ profiles as (
 
 totals as (
     select count(*) as customers, sum(monetary) as revenue from members
+),
+
+backtest as (
+    select * from {{ ref('segment_backtest') }}
+    where lens = 'named_segment' and is_latest_complete_period
 )
 
 select
@@ -31,8 +36,17 @@ select
     cast(profiles.mean_frequency as double) as mean_frequency,
     cast(profiles.mean_monetary as double) as mean_monetary,
     segments.description,
-    segments.recommended_action
+    segments.recommended_action,
+    backtest.snapshot_date as backtest_snapshot_date,
+    backtest.customers as backtest_customers,
+    backtest.rebuy_rate as backtest_rebuy_rate,
+    backtest.next_period_revenue_share as backtest_revenue_share,
+    backtest.revenue_per_customer as backtest_revenue_per_customer,
+    backtest.strategy_premise,
+    coalesce(backtest.strategy_contradicted, false) as strategy_contradicted
 from {{ ref('rfm_named_segments') }} as segments
 cross join totals
 left join profiles
     on segments.named_segment = profiles.named_segment
+left join backtest
+    on segments.named_segment = backtest.segment

@@ -1,4 +1,5 @@
--- Per K-Means cluster: size, revenue, typical R/F/M and what to do with it.
+-- Per served K-Means cluster: size, revenue, typical R/F/M, what to do with it, and what the
+-- cluster of that name did in the latest complete backtest period (segment_backtest).
 with members as (
     select * from {{ ref('customer_segments') }}
 ),
@@ -7,6 +8,8 @@ profiles as (
     select
         cluster_id,
         segment_name,
+        segment_archetype,
+        shares_strategy_with,
         strategy,
         channel,
         offer,
@@ -19,7 +22,17 @@ profiles as (
         avg(monetary) as mean_monetary,
         percentile_cont(0.5) within group (order by monetary) as median_monetary
     from members
-    group by 1, 2, 3, 4, 5
+    group by 1, 2, 3, 4, 5, 6, 7
+),
+
+-- the same cluster id at the backtest snapshot (ids persist across model versions; names may not)
+backtest as (
+    select distinct clusters.cluster_id, backtest.*
+    from {{ ref('segment_backtest') }} as backtest
+    join {{ ref('customer_segment_history') }} as clusters
+        on backtest.snapshot_date = clusters.snapshot_date
+        and backtest.segment = clusters.segment_name
+    where backtest.lens = 'cluster' and backtest.is_latest_complete_period
 )
 
 select
@@ -42,9 +55,23 @@ select
     stability.is_stable,
     profiles.strategy,
     profiles.channel,
-    profiles.offer
+    profiles.offer,
+    profiles.segment_archetype,
+    profiles.shares_strategy_with,
+    backtest.snapshot_date as backtest_snapshot_date,
+    backtest.segment as backtest_segment_name,
+    backtest.horizon_days as backtest_horizon_days,
+    backtest.customers as backtest_customers,
+    backtest.rebuy_rate as backtest_rebuy_rate,
+    backtest.next_period_revenue_share as backtest_revenue_share,
+    backtest.revenue_per_customer as backtest_revenue_per_customer,
+    backtest.lens_explained_share as backtest_lens_explained_share,
+    backtest.strategy_premise,
+    coalesce(backtest.strategy_contradicted, false) as strategy_contradicted
 from profiles
 join {{ ref('cluster_centroids') }} as centroids
     on profiles.cluster_id = centroids.cluster_id
 join {{ ref('cluster_stability') }} as stability
     on profiles.cluster_id = stability.cluster_id
+left join backtest
+    on profiles.cluster_id = backtest.cluster_id
