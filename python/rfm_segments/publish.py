@@ -38,6 +38,8 @@ from typing import Iterator
 
 import duckdb
 
+from rfm_segments.sql_quoting import quote_identifier as _ident, quote_literal as _literal
+
 #: Schemas BI reads: the marts and the clustering evidence. Staging and intermediate stay private.
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts", "clustering")
 #: Oldest DuckDB that must open the serving file (most BI drivers bundle 1.4 or 1.5).
@@ -334,10 +336,3 @@ def _fsync(path: Path) -> None:
     finally:
         os.close(fd)
 
-
-def _literal(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
