@@ -114,6 +114,8 @@
 {# The invoice timestamp: typed dates pass through; text is ISO unless var raw_date_format. #}
 {% macro raw_invoice_timestamp(column) -%}
     {%- if column is none -%} cast(null as timestamp)
+    {%- elif column.type.startswith('TIMESTAMP WITH TIME ZONE') -%}
+        {{ timestamp_in_utc(quote_file_column(column.name)) }}
     {%- elif column.type.startswith('DATE') or column.type.startswith('TIMESTAMP') -%}
         cast({{ quote_file_column(column.name) }} as timestamp)
     {%- else -%} {{ parse_timestamp(raw_column_text(column), var('raw_date_format', none)) }}
