@@ -87,9 +87,18 @@ def command_run(options: argparse.Namespace) -> None:
         publication = publish.publish(db, serving, dbt_invocation_id=publish.dbt_invocation_id(DBT_PROJECT / target))
     except (PipelineError, publish.PublishError) as error:
         raise PipelineError(f"{error}. {publish.kept_note(serving)}") from None
-    print_summary(db)
+    print_summary(publication.database)
     print(f"\n{publication.describe()}")
-    write_report(db, Path(options.report) if options.report else report_path(db))
+    write_report(publication.database, Path(options.report) if options.report else report_path(db))
+
+
+def published_database(db: Path) -> Path:
+    """What every reader opens: the copy published after the last build whose tests all passed,
+    never the file dbt writes, which a failed or killed build can leave half replaced."""
+    path = publish.serving_dir(db) / publish.SERVING_FILE
+    if not path.exists():
+        raise PipelineError(f"warehouse not found: nothing published in {path.parent} yet (run `make run` first)")
+    return path
 
 
 def report_path(db: Path) -> Path:
@@ -108,6 +117,7 @@ def write_report(db: Path, out: Path) -> None:
 
 
 def print_summary(db: Path) -> None:
+    """`db`: the published copy."""
     with duckdb.connect(str(db), read_only=True) as con:
         def rows(sql: str) -> list[tuple]:
             return con.sql(sql).fetchall()
@@ -169,7 +179,7 @@ def print_summary(db: Path) -> None:
         if snapshots:
             check = f"; latest model check: {latest[0][0]} ({latest[0][1]})" if latest else ""
             print(f"Over time: {snapshots} snapshots from {first} to {last}{check}")
-    print(f"\nWarehouse: {db}")
+    print(f"\nPublished build: {db}")
     print("Marts: marts.customer_segments, marts.segment_profiles, marts.tier_cluster_comparison,")
     print("       marts.segmentation_agreement, marts.data_quality_summary, marts.rejected_transactions,")
     print("       marts.named_segment_profiles, marts.segment_lens_comparison, clustering.cluster_stability,")
@@ -179,7 +189,7 @@ def print_summary(db: Path) -> None:
 
 
 def command_query(options: argparse.Namespace) -> None:
-    with duckdb.connect(str(Path(options.db).resolve()), read_only=True) as con:
+    with duckdb.connect(str(published_database(Path(options.db).resolve())), read_only=True) as con:
         con.sql(options.sql).show(max_width=200, max_rows=options.limit)
 
 
@@ -202,12 +212,13 @@ def main(argv: list[str] | None = None) -> int:
     run.set_defaults(handler=command_run)
 
     summary = commands.add_parser("summary", help="summarise a built warehouse")
-    summary.set_defaults(handler=lambda options: print_summary(Path(options.db).resolve()))
+    summary.set_defaults(handler=lambda options: print_summary(published_database(Path(options.db).resolve())))
 
     report = commands.add_parser("report", help="render the HTML report from a built warehouse")
     report.add_argument("--out", help="HTML file to write (default: next to the warehouse)")
     report.set_defaults(handler=lambda options: write_report(
-        Path(options.db).resolve(), Path(options.out) if options.out else report_path(Path(options.db).resolve())))
+        published_database(Path(options.db).resolve()),
+        Path(options.out) if options.out else report_path(Path(options.db).resolve())))
 
     query = commands.add_parser("query", help="run one SQL query against the warehouse")
     query.add_argument("sql")
