@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import errno
 import gzip
 import os
 import re
@@ -122,8 +123,9 @@ def resolve_input(data: str | os.PathLike) -> Path:
     except FileNotFoundError:
         raise InputError(f"input file not found: {Path(data).absolute()}") from None
     except (RuntimeError, OSError) as error:  # RuntimeError: Python < 3.13 on a symlink loop
-        reason = getattr(error, "strerror", None) or "symbolic link loop"
-        raise InputError(f"cannot open {Path(data).absolute()}: {reason.lower()} (fix or remove the link)") from None
+        loop = isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP
+        reason = "symbolic link loop (fix or remove the link)" if loop else error.strerror
+        raise InputError(f"cannot open {Path(data).absolute()}: {reason}") from None
 
 
 def check_readable(path: Path) -> None:
