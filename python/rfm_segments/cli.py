@@ -339,6 +339,10 @@ def main(argv: list[str] | None = None) -> int:
         where = f" ({error.filename})" if error.filename else ""
         print(f"error: {error.strerror or error}{where}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; readers keep the last published build, and the next run starts over",
+              file=sys.stderr)
+        return 130
     except Exception as error:  # a bug: one line here, the traceback in a file
         log = Path(options.db).resolve().parent / "rfm_segments-error.log"
         try:
