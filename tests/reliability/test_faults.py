@@ -153,3 +153,20 @@ def test_a_full_disk_at_publish_time_keeps_the_last_publication(tmpfs, tmp_path)
     line = one_line_error(result, dbt_ran=True)
     assert f"publishing failed: the disk holding {serving} is full" in line
     assert "nothing was published" in line
+
+
+def test_trailing_empty_header_names_are_read_not_called_a_header_only_file(tmp_path):
+    from rfm_segments import ingest
+
+    path = write_bytes(tmp_path / "trail.csv", b"InvoiceNo,InvoiceDate,CustomerID,TotalPrice,,\n"
+                                               b"1,2011-01-01,7,3.5,,\n2,2011-01-02,8,4,,\n")
+    prepared = ingest.prepare(path)
+    assert prepared.mapping["customer_id"] == "CustomerID" and prepared.dbt_vars["raw_file_lines"] == 3
+
+
+def test_a_huge_first_field_does_not_trip_the_dialect_sniffer(tmp_path):
+    from rfm_segments import ingest
+
+    path = write_bytes(tmp_path / "wide.csv", b"InvoiceNo,InvoiceDate,CustomerID,TotalPrice\n"
+                                              b"1,2011-01-01,7," + b"9" * 300_000 + b"\n2,2011-01-02,8,4\n")
+    assert ingest.sniff_dialect(path, "utf-8")["raw_csv_delimiter"] == ","
