@@ -34,11 +34,17 @@ $(STAMP): pyproject.toml constraints.txt
 		|| { tail -30 $(VENV)/install.log; echo "error: installing dependencies failed (log: $(VENV)/install.log)"; exit 1; }
 	@touch $@
 
+# A user's value, byte for byte, as one shell word: $(value) stops make expanding $ (and running
+# $(shell ...)), single quotes stop the shell expanding $, backticks, quotes and spaces.
+shell_word = '$(subst ','\'',$(value $(1)))'
+# Make would expand them to put them in every recipe's environment (running a $(shell ...)).
+unexport DATA COLUMNS DATE_FORMAT SQL
+
 # Your own file: make run DATA=path [COLUMNS="customer_id=cust_no,..."] [DATE_FORMAT="%d/%m/%Y"]
 run: $(STAMP)
 	@$(BIN)/python -m rfm_segments run --rows $(ROWS) --seed $(SEED) \
-		$(if $(DATA),--data "$(DATA)") $(if $(COLUMNS),--columns "$(COLUMNS)") \
-		$(if $(DATE_FORMAT),--date-format "$(DATE_FORMAT)")
+		$(if $(value DATA),--data $(call shell_word,DATA)) $(if $(value COLUMNS),--columns $(call shell_word,COLUMNS)) \
+		$(if $(value DATE_FORMAT),--date-format $(call shell_word,DATE_FORMAT))
 
 # For people who run dbt themselves: the environment and the sample plain `dbt build` reads.
 setup: $(STAMP)
@@ -61,7 +67,7 @@ chromium:
 		apt-get update > /dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium > /dev/null; }
 
 query: $(STAMP)
-	@$(BIN)/python -m rfm_segments query "$(SQL)"
+	@$(BIN)/python -m rfm_segments query $(call shell_word,SQL)
 
 # The docs catalog reads the built warehouse, so build it first if there is none.
 docs: $(STAMP)

@@ -7,13 +7,37 @@
     nullif(regexp_replace(trim({{ expr }}), '\.0+$', ''), '')
 {%- endmacro %}
 
-{# Parses a text timestamp (ISO, or the strptime `format` given); null when it does not parse. #}
+{# Parses a text timestamp (ISO, or the strptime `format` given); null when it does not parse.
+   An ISO time with a UTC offset ('2011-12-09 23:30:00+02', '...Z') is converted to UTC (a plain
+   cast would drop the offset silently). #}
 {% macro parse_timestamp(expr, format=none) -%}
+    {%- set text = "nullif(trim(" ~ expr ~ "), '')" -%}
     {%- if format -%}
-        try_strptime(nullif(trim({{ expr }}), ''), '{{ format | replace("'", "''") }}')
+        try_strptime({{ text }}, {{ quote_text(format) }})
     {%- else -%}
-        {{ dbt.safe_cast("nullif(trim(" ~ expr ~ "), '')", api.Column.translate_type("timestamp")) }}
+        case
+            when regexp_matches({{ text }}, ':[0-9]{2}([.][0-9]+)?[ ]*([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$')
+                then {{ timestamp_in_utc(dbt.safe_cast(text, "timestamptz")) }}
+            else {{ dbt.safe_cast(text, api.Column.translate_type("timestamp")) }}
+        end
     {%- endif -%}
+{%- endmacro %}
+
+{# A time-zone-aware timestamp as the plain timestamp of the same instant in UTC. #}
+{% macro timestamp_in_utc(expr) -%}
+    timezone('UTC', {{ expr }})
+{%- endmacro %}
+
+{# Amounts are decimal(18, 4): below 10^14. #}
+{% macro largest_amount() -%} 1e14 {%- endmacro %}
+
+{# True when `text_expr` is a finite number (whole, if `whole`) but `parsed_expr`, its value in
+   the column's type, is null: too large for the column, rejected as number_out_of_range rather
+   than aborting the build on a cast error. #}
+{% macro number_out_of_range(text_expr, parsed_expr, whole=false) -%}
+    {%- set number = "try_cast(nullif(trim(" ~ text_expr ~ "), '') as double)" -%}
+    coalesce(isfinite({{ number }}){% if whole %} and {{ number }} = round({{ number }}){% endif %}, false)
+        and {{ parsed_expr }} is null
 {%- endmacro %}
 
 {% macro parse_number(expr, type) -%}
@@ -23,7 +47,7 @@
 {# A whole number ('6' or '6.0'); null for '6.5', which a plain cast would round to 7. #}
 {% macro parse_whole_number(expr, type) -%}
     {%- set exact = parse_number(expr, 'decimal(38, 6)') -%}
-    case when {{ exact }} = round({{ exact }}) then cast({{ exact }} as {{ type }}) end
+    case when {{ exact }} = round({{ exact }}) then {{ dbt.safe_cast(exact, type) }} end
 {%- endmacro %}
 
 {# Floating-point sums depend on the order parallel threads add them in; summing fixed-point

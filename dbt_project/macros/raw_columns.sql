@@ -22,6 +22,18 @@
     {{ return(raw_file_path().lower().endswith('.parquet')) }}
 {%- endmacro %}
 
+{# A file column's name as a SQL identifier. Names come from the user's file, so an embedded
+   `"` is doubled: a header can never close the quote and add SQL (adapter.quote does not escape).
+   Every place that names a file column goes through here. #}
+{% macro quote_file_column(name) -%}
+    "{{ name | string | replace('"', '""') }}"
+{%- endmacro %}
+
+{# A value from a var or a file as a SQL string literal (`'` doubled). #}
+{% macro quote_text(value) -%}
+    '{{ value | string | replace("'", "''") }}'
+{%- endmacro %}
+
 {% macro normalized_column_name(name) -%}
     {{ return(modules.re.sub('[^a-z0-9]', '', name | lower)) }}
 {%- endmacro %}
@@ -96,15 +108,17 @@
 {# The text of a resolved file column (every value as text, as a CSV gives it), or a typed null. #}
 {% macro raw_column_text(column) -%}
     {%- if column is none -%} cast(null as {{ api.Column.translate_type('varchar') }})
-    {%- else -%} cast({{ adapter.quote(column.name) }} as {{ api.Column.translate_type('varchar') }})
+    {%- else -%} cast({{ quote_file_column(column.name) }} as {{ api.Column.translate_type('varchar') }})
     {%- endif -%}
 {%- endmacro %}
 
 {# The invoice timestamp: typed dates pass through; text is ISO unless var raw_date_format. #}
 {% macro raw_invoice_timestamp(column) -%}
     {%- if column is none -%} cast(null as timestamp)
+    {%- elif column.type.startswith('TIMESTAMP WITH TIME ZONE') -%}
+        {{ timestamp_in_utc(quote_file_column(column.name)) }}
     {%- elif column.type.startswith('DATE') or column.type.startswith('TIMESTAMP') -%}
-        cast({{ adapter.quote(column.name) }} as timestamp)
+        cast({{ quote_file_column(column.name) }} as timestamp)
     {%- else -%} {{ parse_timestamp(raw_column_text(column), var('raw_date_format', none)) }}
     {%- endif -%}
 {%- endmacro %}

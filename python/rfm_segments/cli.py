@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
+import traceback
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import yaml
@@ -55,18 +59,113 @@ def ensure_sample(rows: int, seed: int) -> Path:
     return raw
 
 
+def dbt_log(env: dict[str, str] | None = None) -> Path:
+    """dbt's own log file (every message, debug level included): $DBT_LOG_PATH or dbt_project/logs."""
+    folder = Path((env or os.environ).get("DBT_LOG_PATH") or DBT_PROJECT / "logs")
+    return (folder if folder.is_absolute() else DBT_PROJECT / folder) / "dbt.log"
+
+
 def run_dbt(args: list[str], db: Path, raw: Path) -> None:
     dbt = Path(sys.executable).with_name("dbt")
     command = [str(dbt) if dbt.exists() else "dbt", *args]
     print(f"==> dbt {' '.join(args)}", flush=True)
-    result = subprocess.run(command, cwd=DBT_PROJECT, env=dbt_env(db, raw))
-    if result.returncode != 0:
-        raise PipelineError(f"dbt {args[0]} failed (exit {result.returncode}); see the dbt output above")
+    env = dbt_env(db, raw)
+    # dbt's output goes to the terminal as it comes, and is kept for the one-line diagnosis.
+    process = subprocess.Popen(command, cwd=DBT_PROJECT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, errors="replace")
+    output = []
+    for line in process.stdout:
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        output.append(line)
+    returncode = process.wait()
+    if returncode != 0:
+        text = "".join(output)
+        if "No space left on device" in text or "disk is full" in text.lower():
+            raise PipelineError(f"the disk holding {db.parent} is full (dbt {args[0]} stopped): free space "
+                                f"or move the warehouse with SEGMENTS_DB=...; dbt's log: {dbt_log(env)}")
+        lock = lock_holder(text)
+        if lock:
+            raise PipelineError(warehouse_locked_message(db, lock))
+        raise PipelineError(f"dbt {args[0]} failed (exit {returncode}); see the dbt output above "
+                            f"or dbt's log {dbt_log(env)}")
+
+
+def lock_holder(error_text: str) -> int | None:
+    """The process id in DuckDB's 'Could not set lock on file ... (PID 1234)' error, if any."""
+    if "Could not set lock" not in error_text:
+        return None
+    found = re.search(r"PID (\d+)", error_text)
+    return int(found.group(1)) if found else 0
+
+
+def warehouse_locked_message(db: Path, pid: int) -> str:
+    holder = "another process"
+    if pid:
+        try:
+            holder = f"process {pid} ({' '.join(Path(f'/proc/{pid}/cmdline').read_text().split(chr(0))).strip()[:80]})"
+        except OSError:
+            holder = f"process {pid}"
+    return (f"the warehouse {db} is open in {holder}: close it (a notebook, DBeaver, a BI tool; those "
+            f"should read the published copy in {publish.serving_dir(db)}) and run again")
+
+
+def check_warehouse_writable(db: Path) -> None:
+    """A read-only or missing folder, or a warehouse another process holds: one line, before dbt."""
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise PipelineError(f"cannot create the warehouse folder {db.parent}: {error.strerror}") from None
+    probe = db.parent / f".{db.name}.write-check"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:  # read-only mount, or no permission
+        raise PipelineError(f"cannot write in the warehouse folder {db.parent}: {error.strerror} "
+                            "(choose a writable place with SEGMENTS_DB=...)") from None
+    if db.exists():
+        try:
+            duckdb.connect(str(db)).close()
+        except duckdb.Error as error:
+            pid = lock_holder(str(error))
+            if pid is None:
+                raise
+            raise PipelineError(warehouse_locked_message(db, pid)) from None
+
+
+@contextmanager
+def one_run_at_a_time(db: Path) -> Iterator[None]:
+    """A second run on the same warehouse is refused in one line (the first keeps going)."""
+    import fcntl
+
+    lock_path = db.parent / f".{db.name}.run.lock"
+    with open(lock_path, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            pid = lock.read().strip() or "?"
+            raise PipelineError(f"another run (process {pid}) is building {db}: wait for it to end, "
+                                "or build elsewhere with SEGMENTS_DB=...") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        yield
+
+
+def two_decimals(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def command_run(options: argparse.Namespace) -> None:
     db = Path(options.db).resolve()
-    db.parent.mkdir(parents=True, exist_ok=True)
+    check_warehouse_writable(db)
+    with one_run_at_a_time(db):
+        build_and_publish(options, db)
+
+
+def build_and_publish(options: argparse.Namespace, db: Path) -> None:
     raw = Path(options.data) if options.data else ensure_sample(options.rows, options.seed)
     # Preflight: a bad file or option stops here, before dbt touches the warehouse.
     prepared = ingest.prepare(raw, columns=options.columns, date_format=options.date_format,
@@ -91,9 +190,18 @@ def command_run(options: argparse.Namespace) -> None:
         publication = publish.publish(db, serving, dbt_invocation_id=publish.dbt_invocation_id(DBT_PROJECT / target))
     except (PipelineError, publish.PublishError) as error:
         raise PipelineError(f"{error}. {publish.kept_note(serving)}") from None
-    print_summary(db)
+    print_summary(publication.database)
     print(f"\n{publication.describe()}")
-    write_report(db, Path(options.report) if options.report else report_path(db))
+    write_report(publication.database, Path(options.report) if options.report else report_path(db))
+
+
+def published_database(db: Path) -> Path:
+    """What every reader opens: the copy published after the last build whose tests all passed,
+    never the file dbt writes, which a failed or killed build can leave half replaced."""
+    path = publish.serving_dir(db) / publish.SERVING_FILE
+    if not path.exists():
+        raise PipelineError(f"warehouse not found: nothing published in {path.parent} yet (run `make run` first)")
+    return path
 
 
 def command_publish(options: argparse.Namespace) -> None:
@@ -129,6 +237,7 @@ def write_report(db: Path, out: Path) -> None:
 
 
 def print_summary(db: Path) -> None:
+    """`db`: the published copy."""
     with duckdb.connect(str(db), read_only=True) as con:
         def rows(sql: str) -> list[tuple]:
             return con.sql(sql).fetchall()
@@ -162,25 +271,25 @@ def print_summary(db: Path) -> None:
         unstable = [name for name, in rows(
             "select segment_name from marts.segment_profiles where not is_stable order by cluster_id"
         )]
-        print(f"Evidence: silhouette {silhouette:.2f} (sample of {sample:,}); stability over {resamples} refits: "
-              f"ARI {refit_ari:.2f}, " + (f"unstable (Jaccard < 0.6): {', '.join(unstable)}" if unstable
+        print(f"Evidence: silhouette {two_decimals(silhouette)} (sample of {sample:,}); stability over {resamples} refits: "
+              f"ARI {two_decimals(refit_ari)}, " + (f"unstable (Jaccard < 0.6): {', '.join(unstable)}" if unstable
                                           else "every cluster stable (Jaccard >= 0.6)"))
         for cluster_id, name, count, share, jaccard in rows(
             "select cluster_id, segment_name, customers, revenue_share, stability_jaccard "
             "from marts.segment_profiles order by cluster_id"
         ):
             print(f"  {cluster_id:>2}  {name:<30}{count:>10,} customers, {share:6.1%} of revenue, "
-                  f"stability {jaccard:.2f}")
+                  f"stability {two_decimals(jaccard)}")
         (ari, cramers_v), = rows(
             "select adjusted_rand_index, cramers_v from marts.segmentation_agreement "
             "where segmentation_a = 'tier' and segmentation_b = 'cluster'"
         )
-        print(f"\nTiers vs clusters: adjusted Rand index {ari:.2f}, Cramer's V {cramers_v:.2f}")
+        print(f"\nTiers vs clusters: adjusted Rand index {two_decimals(ari)}, Cramer's V {two_decimals(cramers_v)}")
         agreement = rows(
             "select segmentation_a, segmentation_b, adjusted_rand_index from marts.segmentation_agreement "
             "where segmentation_b = 'named_segment' order by segmentation_a desc"
         )
-        print("Named RFM segments vs " + ", vs ".join(f"{a}s: ARI {value:.2f}" for a, _, value in agreement))
+        print("Named RFM segments vs " + ", vs ".join(f"{a}s: ARI {two_decimals(value)}" for a, _, value in agreement))
         (snapshots, first, last), = rows(
             "select count(distinct snapshot_date), min(snapshot_date), max(snapshot_date) "
             "from marts.customer_segment_history"
@@ -191,7 +300,7 @@ def print_summary(db: Path) -> None:
             check = f"; latest model check: {latest[0][0]} ({latest[0][1]})" if latest else ""
             print(f"Over time: {snapshots} snapshots from {first} to {last}{check}")
         print_backtest(rows)
-    print(f"\nWarehouse: {db}")
+    print(f"\nPublished build: {db}")
     print("Marts: marts.customer_segments, marts.segment_profiles, marts.tier_cluster_comparison,")
     print("       marts.segmentation_agreement, marts.data_quality_summary, marts.rejected_transactions,")
     print("       marts.named_segment_profiles, marts.segment_lens_comparison, clustering.cluster_stability,")
@@ -227,7 +336,7 @@ def print_backtest(rows) -> None:
 
 
 def command_query(options: argparse.Namespace) -> None:
-    with duckdb.connect(str(Path(options.db).resolve()), read_only=True) as con:
+    with duckdb.connect(str(published_database(Path(options.db).resolve())), read_only=True) as con:
         con.sql(options.sql).show(max_width=200, max_rows=options.limit)
 
 
@@ -263,12 +372,13 @@ def build_parser() -> argparse.ArgumentParser:
     publish_command.set_defaults(handler=command_publish)
 
     summary = commands.add_parser("summary", help="summarise a built warehouse")
-    summary.set_defaults(handler=lambda options: print_summary(Path(options.db).resolve()))
+    summary.set_defaults(handler=lambda options: print_summary(published_database(Path(options.db).resolve())))
 
     report = commands.add_parser("report", help="render the HTML report from a built warehouse")
     report.add_argument("--out", help="HTML file to write (default: next to the warehouse)")
     report.set_defaults(handler=lambda options: write_report(
-        Path(options.db).resolve(), Path(options.out) if options.out else report_path(Path(options.db).resolve())))
+        published_database(Path(options.db).resolve()),
+        Path(options.out) if options.out else report_path(Path(options.db).resolve())))
 
     query = commands.add_parser("query", help="run one SQL query against the warehouse")
     query.add_argument("sql")
@@ -286,6 +396,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except duckdb.Error as error:
-        print(f"error: {str(error).splitlines()[0]}", file=sys.stderr)
+        pid = lock_holder(str(error))
+        message = warehouse_locked_message(Path(options.db).resolve(), pid) if pid is not None else str(error).splitlines()[0]
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"error: {error.strerror or error}{where}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; readers keep the last published build, and the next run starts over",
+              file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug: one line here, the traceback in a file
+        log = Path(options.db).resolve().parent / "rfm_segments-error.log"
+        try:
+            log.write_text(traceback.format_exc())
+            where = f"traceback in {log}; "
+        except OSError:
+            where = ""
+        print(f"error: unexpected {type(error).__name__}: {ingest.first_error_line(error)} "
+              f"({where}please report it)", file=sys.stderr)
         return 1
     return 0

@@ -14,15 +14,19 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import errno
 import gzip
-import itertools
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import yaml
+
+from rfm_segments.sql_quoting import quote_identifier
 
 DBT_PROJECT_FILE = Path(__file__).resolve().parents[2] / "dbt_project" / "dbt_project.yml"
 CANONICAL = ("invoice_id", "stock_code", "description", "quantity", "invoice_date",
@@ -31,6 +35,15 @@ CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".tab"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 DATE_CHECK_ROWS = 1000
 SNIFF_LINES = 2000
+SNIFF_BYTES = 1 << 20           # the dialect sniff reads at most this much, however long the lines
+SCAN_CHUNK = 1 << 24
+#: DuckDB's default; raised to the file's longest line so that no line is skipped for its size.
+DEFAULT_MAX_LINE_SIZE = 2_000_000
+#: Beyond this a single line is refused in one message instead of being read into memory.
+MAX_LINE_SIZE_LIMIT = 1 << 30
+# UTF-32 first: its little-endian mark starts with UTF-16's.
+BYTE_ORDER_MARKS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+                    (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
 DELIMITERS = (",", ";", "\t", "|")
 
 
@@ -99,22 +112,28 @@ def resolve_columns(found: list[str], given: dict[str, str], source: Path) -> di
     return resolved
 
 
-def sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def first_error_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
+def resolve_input(data: str | os.PathLike) -> Path:
+    """The absolute path of the input; a symlink loop or a broken link is one line."""
+    try:
+        return Path(data).resolve(strict=True)
+    except FileNotFoundError:
+        raise InputError(f"input file not found: {Path(data).absolute()}") from None
+    except (RuntimeError, OSError) as error:  # RuntimeError: Python < 3.13 on a symlink loop
+        loop = isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP
+        reason = "symbolic link loop (fix or remove the link)" if loop else error.strerror
+        raise InputError(f"cannot open {Path(data).absolute()}: {reason}") from None
+
+
 def check_readable(path: Path) -> None:
-    if not path.exists():
-        raise InputError(f"input file not found: {path}")
     if path.is_dir():
         raise InputError(f"input is a folder, not a file: {path}")
     try:
         with open(path, "rb") as handle:
-            first = handle.read(1)
+            first = handle.read(4)
     except OSError as error:
         raise InputError(f"cannot read {path}: {error.strerror or error}") from None
     if not first:
@@ -136,18 +155,87 @@ def file_kind(path: Path) -> str:
                      "Parquet (.parquet) or Excel (.xlsx)")
 
 
-def detect_encoding(path: Path) -> str:
-    """utf-8 when the whole file decodes as UTF-8, else latin-1 (which decodes any bytes)."""
+def open_bytes(path: Path):
+    return gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")
+
+
+@dataclass
+class LineScan:
+    """What one pass over the raw bytes (not the CSV parser) found."""
+    encoding: str        # utf-8, or latin-1 when the bytes are not valid UTF-8
+    lines: int           # non-blank physical lines, a last one without a final newline included
+    longest_line: int    # bytes
+
+
+def scan_lines(path: Path) -> LineScan:
+    """Counts the non-blank lines and measures the longest one from the raw bytes, and checks
+    that they decode as UTF-8. The count is the independent side of dbt test
+    rows_add_up_to_file_records: a line the CSV reader skipped (too long, last without a
+    newline) still counts here. Streams in 16 MiB chunks (numpy finds the line breaks)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rb") as handle:
-        try:
-            while chunk := handle.read(1 << 22):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "latin-1"
-    return "utf-8"
+    encoding, lines, longest = "utf-8", 0, 0
+    carry_len, carry_blank, newline = 0, True, None
+    try:
+        with open_bytes(path) as handle:
+            while chunk := handle.read(SCAN_CHUNK):
+                if encoding == "utf-8":
+                    try:
+                        decoder.decode(chunk)
+                    except UnicodeDecodeError:
+                        encoding = "latin-1"
+                if newline is None:  # old Mac files end lines with CR alone
+                    newline = 13 if b"\n" not in chunk and b"\r" in chunk else 10
+                data = np.frombuffer(chunk, dtype=np.uint8)
+                breaks = np.flatnonzero(data == newline)
+                if not len(breaks):
+                    carry_len += len(data)
+                    carry_blank = carry_blank and bool(np.all(data == 13))
+                    continue
+                starts = np.concatenate(([0], breaks[:-1] + 1))
+                lengths = breaks - starts
+                ends_in_cr = data[np.maximum(breaks - 1, 0)] == 13
+                blank = (lengths == 0) | ((lengths == 1) & ends_in_cr)
+                blank[0] = carry_blank and bool(np.all(data[:breaks[0]] == 13))
+                lengths[0] += carry_len
+                lines += int(np.count_nonzero(~blank))
+                longest = max(longest, int(lengths.max()))
+                tail = data[breaks[-1] + 1:]
+                carry_len, carry_blank = len(tail), bool(np.all(tail == 13))
+            if encoding == "utf-8":
+                try:
+                    decoder.decode(b"", final=True)
+                except UnicodeDecodeError:
+                    encoding = "latin-1"
+    except (OSError, EOFError, zlib.error) as error:
+        raise InputError(unreadable_message(path, error)) from None
+    if not carry_blank:
+        lines += 1
+        longest = max(longest, carry_len)
+    return LineScan(encoding, lines, longest)
+
+
+def unreadable_message(path: Path, error: Exception) -> str:
+    if path.suffix.lower() == ".gz" and isinstance(error, (EOFError, zlib.error, gzip.BadGzipFile)):
+        return (f"{path.name} is a damaged or truncated gzip file ({first_error_line(error)}): "
+                "compress it again or give the uncompressed file")
+    return f"cannot read {path}: {getattr(error, 'strerror', None) or first_error_line(error)}"
+
+
+def check_text_encoding(path: Path) -> None:
+    """UTF-16 and UTF-32 (told by their byte-order mark, or by NUL bytes) are refused in one line:
+    DuckDB reads UTF-8 and Latin-1 here, and NUL bytes would otherwise reach the messages."""
+    try:
+        with open_bytes(path) as handle:
+            head = handle.read(4096)
+    except (OSError, EOFError, zlib.error) as error:
+        raise InputError(unreadable_message(path, error)) from None
+    for mark, name in BYTE_ORDER_MARKS:
+        if head.startswith(mark):
+            raise InputError(f"{path.name} is {name} text: save it as UTF-8 (or Latin-1) CSV, "
+                             "e.g. iconv -f " + name + " -t UTF-8 in > out.csv")
+    if b"\x00" in head:
+        raise InputError(f"{path.name} has NUL bytes in its first lines: it looks like UTF-16/UTF-32 "
+                         "without a byte-order mark or a binary file; save it as UTF-8 CSV")
 
 
 def sniff_dialect(path: Path, encoding: str) -> dict[str, str]:
@@ -155,10 +243,16 @@ def sniff_dialect(path: Path, encoding: str) -> dict[str, str]:
 
     DuckDB's sniffer is not used here: with a few malformed lines in its sample it settles on a
     one-column dialect (strict) or on a wrong quote character (ignore_errors). Quoting is the
-    RFC 4180 one ('"', doubled to escape), which also reads files without quotes."""
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
-    with opener(path, "rt", encoding=encoding, newline="") as handle:
-        sample = list(itertools.islice(handle, SNIFF_LINES))
+    RFC 4180 one ('"', doubled to escape), which also reads files without quotes. Reads at most
+    SNIFF_BYTES, so a huge first field or line costs no memory and no csv field-size error."""
+    with open_bytes(path) as handle:
+        head = handle.read(SNIFF_BYTES + 1)
+    text = head[:SNIFF_BYTES].decode(encoding, errors="replace")
+    sample = text.splitlines(keepends=True)
+    if len(head) > SNIFF_BYTES and len(sample) > 1:
+        sample.pop()  # cut off mid-line
+    sample = sample[:SNIFF_LINES]
+    csv.field_size_limit(max(csv.field_size_limit(), SNIFF_BYTES + 1))
     best, best_share = None, 0.0
     for delimiter in DELIMITERS:
         rows = list(csv.reader(sample, delimiter=delimiter, quotechar='"', doublequote=True, strict=False))
@@ -173,27 +267,42 @@ def sniff_dialect(path: Path, encoding: str) -> dict[str, str]:
     return {"raw_csv_delimiter": best, "raw_csv_quote": '"', "raw_csv_escape": '"'}
 
 
-def csv_reader(path: Path, options: dict) -> str:
+@dataclass
+class Reader:
+    """A DuckDB table function over the input, its values as bound parameters ($name)."""
+    sql: str
+    params: dict
+
+    def run(self, con, select: str, **more):
+        """`select` has `{reader}` where the file goes; `more` binds further $names."""
+        return con.execute(select.format(reader=self.sql), {**self.params, **more})
+
+
+def csv_reader(path: Path, options: dict) -> Reader:
     """The same read_csv call as the dbt source (models/staging/_sources.yml)."""
-    args = [sql_text(str(path)), "header = true", "all_varchar = true", "ignore_errors = true",
-            f"encoding = {sql_text(options['raw_encoding'])}", f"quote = {sql_text(options['raw_csv_quote'])}",
-            f"delim = {sql_text(options['raw_csv_delimiter'])}"]
+    params = {"raw_path": str(path), "raw_encoding": options["raw_encoding"],
+              "raw_csv_quote": options["raw_csv_quote"], "raw_csv_delimiter": options["raw_csv_delimiter"],
+              "raw_csv_max_line_size": options.get("raw_csv_max_line_size", DEFAULT_MAX_LINE_SIZE)}
+    args = ["$raw_path", "header = true", "all_varchar = true", "ignore_errors = true",
+            "encoding = $raw_encoding", "quote = $raw_csv_quote", "delim = $raw_csv_delimiter",
+            "max_line_size = $raw_csv_max_line_size"]
     if options.get("raw_csv_escape"):
-        args.append(f"escape = {sql_text(options['raw_csv_escape'])}")
-    return f"read_csv({', '.join(args)})"
+        args.append("escape = $raw_csv_escape")
+        params["raw_csv_escape"] = options["raw_csv_escape"]
+    return Reader(f"read_csv({', '.join(args)})", params)
 
 
-def check_dates(con, reader: str, column: str, date_format: str | None, source: Path) -> None:
+def check_dates(con, reader: Reader, column: str, date_format: str | None, source: Path) -> None:
     """Fails early when none of the first dates parses: every row would be rejected."""
-    quoted = '"' + column.replace('"', '""') + '"'
-    column_type = con.execute(f"select typeof({quoted}) from {reader} limit 1").fetchone()
+    quoted = quote_identifier(column)
+    column_type = reader.run(con, f"select typeof({quoted}) from {{reader}} limit 1").fetchone()
     if column_type and column_type[0].upper().startswith(("DATE", "TIMESTAMP")):
         return
     text = f"nullif(trim(cast({quoted} as varchar)), '')"
-    parse = (f"try_strptime({text}, {sql_text(date_format)})" if date_format
-             else f"try_cast({text} as timestamp)")
-    parsed, example = con.execute(
-        f"select count({parse}), min({text}) from (select * from {reader} limit {DATE_CHECK_ROWS})"
+    parse = f"try_strptime({text}, $date_format)" if date_format else f"try_cast({text} as timestamp)"
+    parsed, example = reader.run(
+        con, f"select count({parse}), min({text}) from (select * from {{reader}} limit {DATE_CHECK_ROWS})",
+        **({"date_format": date_format} if date_format else {}),
     ).fetchone()
     if parsed or example is None:
         return
@@ -257,7 +366,7 @@ def convert_workbook(path: Path, out: Path) -> tuple[list[str], list[str]]:
 
 def prepare(data: str | os.PathLike, columns: str | None = None, date_format: str | None = None,
             work_dir: Path | None = None) -> PreparedInput:
-    source = Path(data).resolve()
+    source = resolve_input(data)
     check_readable(source)
     kind = file_kind(source)
     given = parse_mapping(columns)
@@ -273,16 +382,22 @@ def prepare(data: str | os.PathLike, columns: str | None = None, date_format: st
             if skipped:
                 notes.append(f"skipped sheet(s) {', '.join(skipped)}: their columns differ from the first sheet's")
         if kind in ("csv", "xlsx"):
-            encoding = "utf-8" if kind == "xlsx" else detect_encoding(path)
-            dbt_vars = {"raw_encoding": encoding, **sniff_dialect(path, encoding)}
+            check_text_encoding(path)
+            scan = scan_lines(path)
+            if scan.longest_line > MAX_LINE_SIZE_LIMIT:
+                raise InputError(f"{source.name} has a line of {scan.longest_line:,} bytes, over the "
+                                 f"{MAX_LINE_SIZE_LIMIT:,}-byte limit: is it really a line-per-record CSV?")
+            dbt_vars = {"raw_encoding": scan.encoding, **sniff_dialect(path, scan.encoding),
+                        "raw_file_lines": scan.lines,
+                        "raw_csv_max_line_size": max(DEFAULT_MAX_LINE_SIZE, scan.longest_line + 1024)}
             reader = csv_reader(path, dbt_vars)
-            if encoding != "utf-8":
-                notes.append(f"{source.name} is not UTF-8: read as {encoding}")
+            if scan.encoding != "utf-8":
+                notes.append(f"{source.name} is not UTF-8: read as {scan.encoding}")
         else:
-            reader = f"read_parquet({sql_text(str(path))})"
+            reader = Reader("read_parquet($raw_path)", {"raw_path": str(path)})
         try:
-            found = [row[0] for row in con.execute(f"describe select * from {reader}").fetchall()]
-            has_rows = con.execute(f"select count(*) from (select 1 from {reader} limit 1)").fetchone()[0]
+            found = [row[0] for row in reader.run(con, "describe select * from {reader}").fetchall()]
+            has_rows = reader.run(con, "select count(*) from (select 1 from {reader} limit 1)").fetchone()[0]
         except duckdb.Error as error:
             raise InputError(f"cannot read {source.name} as {kind.upper()}: {first_error_line(error)}") from None
         if not has_rows:

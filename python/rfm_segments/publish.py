@@ -38,6 +38,8 @@ from typing import Iterator
 
 import duckdb
 
+from rfm_segments.sql_quoting import quote_identifier as _ident, quote_literal as _literal
+
 #: Schemas BI reads: the marts and the clustering evidence. Staging and intermediate stay private.
 PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts", "clustering")
 #: Oldest DuckDB that must open the serving file (most BI drivers bundle 1.4 or 1.5).
@@ -99,9 +101,12 @@ def publish(build_db: Path, serving: Path, build_id: str | None = None,
         _remove_leftovers(serving)
         try:
             return _publish(build_db, serving, build_id, published_at, dbt_invocation_id)
-        except duckdb.Error as error:
-            raise PublishError(f"publishing failed: {str(error).splitlines()[0]}") from None
-        except OSError as error:
+        except (duckdb.Error, OSError) as error:
+            if _disk_full(serving, error):  # DuckDB says only "CHECKPOINT during DETACH failed"
+                raise PublishError(f"publishing failed: the disk holding {serving} is full "
+                                   f"({shutil.disk_usage(serving).free:,} bytes free); free space and run again") from None
+            if isinstance(error, duckdb.Error):
+                raise PublishError(f"publishing failed: {str(error).splitlines()[0]}") from None
             hint = " (on Windows, close the BI tools that have it open)" if os.name == "nt" else ""
             raise PublishError(f"publishing failed: {error}{hint}") from None
         finally:
@@ -204,6 +209,15 @@ def _publish(build_db: Path, serving: Path, build_id: str, published_at: datetim
         if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
     return Publication(build_id, published_at, database, serving / PARQUET_LINK, published)
+
+
+def _disk_full(folder: Path, error: Exception) -> bool:
+    if "No space left" in str(error) or getattr(error, "errno", None) == 28:  # ENOSPC
+        return True
+    try:  # after the failure the temporary copies are still there, filling the disk
+        return shutil.disk_usage(folder).free < 1 << 20
+    except OSError:
+        return False
 
 
 def _tables_to_publish(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None]]:
@@ -334,10 +348,3 @@ def _fsync(path: Path) -> None:
     finally:
         os.close(fd)
 
-
-def _literal(value: object) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

@@ -90,8 +90,11 @@ def test_report_renders_in_headless_chromium(sample_db, tmp_path):
 
 def test_report_flags_an_unstable_segment(sample_db, tmp_path):
     db = tmp_path / "segments.duckdb"
-    shutil.copy(sample_db, db)
-    with duckdb.connect(str(db)) as con:
+    published = tmp_path / "serving" / "segments.duckdb"  # what the report reads
+    published.parent.mkdir()
+    shutil.copy(sample_db.parent / "serving" / "segments.duckdb", published)
+    published.chmod(0o644)
+    with duckdb.connect(str(published)) as con:
         (name,) = con.execute("select segment_name from marts.segment_profiles where cluster_id = 2").fetchone()
         con.execute("update marts.segment_profiles set is_stable = false, stability_jaccard = 0.41 where cluster_id = 2")
     html = render(db, tmp_path / "report.html")

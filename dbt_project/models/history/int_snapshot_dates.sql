@@ -3,7 +3,7 @@
 {% set given = snapshot_date_list() -%}
 {% if given -%}
 {% for snapshot_date in given -%}
-select cast('{{ snapshot_date }}' as date) as snapshot_date
+select cast({{ quote_text(snapshot_date) }} as date) as snapshot_date
 union
 {% endfor -%}
 -- the as-of date is always a snapshot: its row is today's segmentation in every mart

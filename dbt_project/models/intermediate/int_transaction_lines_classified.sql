@@ -15,27 +15,35 @@ distinct_lines as (
     select
         invoice_id, stock_code, description, quantity, invoiced_at, unit_price, given_amount,
         customer_id, country, has_invoice_date, has_invoice_column, has_amount_column,
+        coalesce(quantity_out_of_range, false) as quantity_out_of_range,
+        coalesce(unit_price_out_of_range, false) as unit_price_out_of_range,
+        coalesce(amount_out_of_range, false) as amount_out_of_range,
         count(*) as copies
     from lines
-    group by
-        invoice_id, stock_code, description, quantity, invoiced_at, unit_price, given_amount,
-        customer_id, country, has_invoice_date, has_invoice_column, has_amount_column
+    group by all
 ),
 
 flagged as (
     select
         distinct_lines.*,
-        -- Money: the file's amount as given, else quantity x unit price.
+        -- Money: the file's amount as given, else quantity x unit price (null when the product
+        -- does not fit the amount's type: rejected as number_out_of_range, never a cast error).
         case
             when has_amount_column then given_amount
-            else cast(quantity * unit_price as decimal(18, 4))
+            when abs(cast(quantity as double) * cast(unit_price as double)) < {{ largest_amount() }}
+                then cast(quantity * unit_price as decimal(18, 4))
         end as line_amount,
         case
             when not has_invoice_date then 'missing_invoice_date'
             when invoiced_at is null then 'unparseable_invoice_date'
+            when cast(invoiced_at as date) > {{ run_date() }} then 'future_date'
+            when cast(invoiced_at as date) < {{ earliest_plausible_date() }} then 'implausible_date'
+            when has_amount_column and amount_out_of_range then 'number_out_of_range'
+            when not has_amount_column and (quantity_out_of_range or unit_price_out_of_range) then 'number_out_of_range'
             when has_amount_column and given_amount is null then 'unparseable_amount'
             when not has_amount_column and quantity is null then 'unparseable_quantity'
             when not has_amount_column and unit_price is null then 'unparseable_unit_price'
+            when not has_amount_column and line_amount is null then 'number_out_of_range'
             when customer_id is null then 'missing_customer'
             when has_invoice_column and invoice_id is null then 'missing_invoice'
             when upper(invoice_id) like 'A%' then 'bad_debt_adjustment'

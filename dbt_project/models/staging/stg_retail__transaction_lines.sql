@@ -18,6 +18,10 @@ select
     {{ parse_number(raw_column_text(columns.amount), 'decimal(18, 4)') }} as given_amount,
     {{ normalize_customer_id(raw_column_text(columns.customer_id)) }} as customer_id,
     nullif(trim({{ raw_column_text(columns.country) }}), '') as country,
+    -- Numbers too large for their column (a quantity of 1e20, a price of 1e308).
+    {{ number_out_of_range(raw_column_text(columns.quantity), parse_whole_number(raw_column_text(columns.quantity), 'bigint'), whole=true) }} as quantity_out_of_range,
+    {{ number_out_of_range(raw_column_text(columns.unit_price), parse_number(raw_column_text(columns.unit_price), 'decimal(18, 4)')) }} as unit_price_out_of_range,
+    {{ number_out_of_range(raw_column_text(columns.amount), parse_number(raw_column_text(columns.amount), 'decimal(18, 4)')) }} as amount_out_of_range,
     -- Tells a date that does not parse from a missing one.
     nullif(trim({{ raw_column_text(columns.invoice_date) }}), '') is not null as has_invoice_date,
     -- Which optional columns the file has: they decide how an order and the amount are made.

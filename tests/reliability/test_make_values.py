@@ -1,0 +1,38 @@
+"""`make run DATA=... COLUMNS=... DATE_FORMAT=...` passes the values byte for byte: no make or
+shell expansion of $, #, quotes, spaces or backticks (a backtick once ran a command)."""
+from __future__ import annotations
+
+import os
+import subprocess
+
+from conftest import REPO
+from hostile_files import HEADER, outcomes, sample_rows, write_csv
+
+ODD = "it's \"my\" $HOME #1 `touch PWNED` $(shell touch PWNED)"
+
+
+def make(tmp_path, *args):
+    env = dict(os.environ, SEGMENTS_DB=str(tmp_path / "segments.duckdb"),
+               DBT_TARGET_PATH=str(tmp_path / "target"), DBT_LOG_PATH=str(tmp_path / "logs"))
+    env.pop("SEGMENTS_SERVING_DIR", None)
+    env.pop("MAKEFLAGS", None)
+    return subprocess.run(["make", "--no-print-directory", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+
+
+def test_make_run_passes_data_columns_and_date_format_byte_for_byte(tmp_path):
+    header = list(HEADER)
+    header[6] = f"Kunde {ODD}"
+    rows = [row[:4] + ["#" + row[4] + "$"] + row[5:] for row in sample_rows(3000)]
+    data = write_csv(tmp_path / f"orders {ODD}.csv", header, rows)
+    result = make(tmp_path, "-f", str(REPO / "Makefile"), "-C", str(REPO), "run", f"DATA={data}",
+                  f"COLUMNS=customer_id=Kunde {ODD}", "DATE_FORMAT=#%Y-%m-%d %H:%M:%S$")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert not (REPO / "PWNED").exists() and not (tmp_path / "PWNED").exists()
+    counted = outcomes(tmp_path / "segments.duckdb")
+    assert sum(counted.values()) == 3000 and counted["valid"] == 2717
+
+    literal = ODD.replace("'", "''")
+    query = make(tmp_path, "-C", str(REPO), "query", f"SQL=select '{literal}' as odd, count(*) as n from marts.customer_rfm")
+    assert query.returncode == 0, query.stderr
+    assert ODD in query.stdout and "1410" in query.stdout.replace(",", "")
