@@ -77,7 +77,8 @@ class Publication:
         return (
             f"Published for BI at {when} (build {self.build_id}, {len(self.tables)} tables):\n"
             f"  DuckDB file (open read-only, DuckDB 1.4+): {self.database}\n"
-            f"  Parquet, one file per table:               {self.parquet}/<table>.parquet"
+            f"  Parquet, one file per table:               {self.parquet}/<table>.parquet\n"
+            f"  Dashboards in Apache Superset:             make dashboard (docs/serving-bi.md)"
         )
 
 
