@@ -111,6 +111,10 @@ def test_published_figures_and_the_run_summary(retail):
     assert current["bgnbd_a"].item() < 1e-5  # no dropout found: churn risk ~0 (docs/clv.md)
     assert ("CLV backtest, the 90 days after 2011-09-01: the model does NOT beat the naive baseline on "
             "purchases (MAE 0.891 vs 0.862) and does NOT beat it on spend (MAE 554.03 vs 516.45)") in stdout
+    report = (db.parent / "segments_report.html").read_text()
+    assert ("Tomorrow's money: 2,314,092 expected in the next 90 days; in the backtest the model did not "
+            "beat a naive baseline on purchases and did not beat it on spend") in report
+    assert "The model finds almost no dropout in this data" in report
 
 
 def test_a_fit_that_cannot_be_made_leaves_nulls_and_the_build_goes_on(tmp_path):
