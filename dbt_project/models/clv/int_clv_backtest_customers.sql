@@ -32,13 +32,14 @@ select
     summary.observation_end_date as snapshot_date,
     cast(fits.horizon_days as integer) as horizon_days,
     summary.customer_id,
-    cast(fits.expected_purchases as double) as predicted_purchases,
-    cast(fits.expected_revenue as double) as predicted_spend,
-    cast(fits.horizon_days * summary.btyd_frequency / greatest(summary.btyd_age_days, 1) as double) as baseline_purchases,
+    -- exact decimals, so the marts' sums do not depend on the order DuckDB's threads add in
+    cast(fits.expected_purchases as decimal(18, 6)) as predicted_purchases,
+    cast(fits.expected_revenue as decimal(18, 4)) as predicted_spend,
+    cast(fits.horizon_days * summary.btyd_frequency / greatest(summary.btyd_age_days, 1) as decimal(18, 6)) as baseline_purchases,
     cast(fits.horizon_days * summary.btyd_frequency / greatest(summary.btyd_age_days, 1)
-        * summary.mean_repeat_order_value as double) as baseline_spend,
+        * summary.mean_repeat_order_value as decimal(18, 4)) as baseline_spend,
     cast(coalesce(actual.purchase_days, 0) as integer) as actual_purchases,
-    cast(coalesce(actual.spend, 0) as double) as actual_spend
+    cast(coalesce(actual.spend, 0) as decimal(18, 2)) as actual_spend
 from summary
 join fits
     on summary.customer_id = cast(fits.customer_id as varchar)

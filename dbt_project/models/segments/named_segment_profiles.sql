@@ -9,8 +9,9 @@ profiles as (
         named_segment,
         count(*) as customers,
         sum(monetary) as revenue,
-        sum(expected_revenue) as expected_revenue,
-        avg(churn_risk) as mean_churn_risk,
+        -- exact decimals: a double sum depends on the order DuckDB's threads add in
+        sum(cast(expected_revenue as decimal(18, 2))) as expected_revenue,
+        avg(cast(churn_risk as decimal(18, 12))) as mean_churn_risk,
         avg(recency_days) as mean_recency_days,
         avg(frequency) as mean_frequency,
         avg(monetary) as mean_monetary
@@ -19,7 +20,7 @@ profiles as (
 ),
 
 totals as (
-    select count(*) as customers, sum(monetary) as revenue, sum(expected_revenue) as expected_revenue
+    select count(*) as customers, sum(monetary) as revenue, sum(cast(expected_revenue as decimal(18, 2))) as expected_revenue
     from members
 ),
 

@@ -15,8 +15,9 @@ profiles as (
         offer,
         count(*) as customers,
         sum(monetary) as revenue,
-        sum(expected_revenue) as expected_revenue,
-        avg(churn_risk) as mean_churn_risk,
+        -- exact decimals: a double sum depends on the order DuckDB's threads add in
+        sum(cast(expected_revenue as decimal(18, 2))) as expected_revenue,
+        avg(cast(churn_risk as decimal(18, 12))) as mean_churn_risk,
         avg(recency_days) as mean_recency_days,
         percentile_cont(0.5) within group (order by recency_days) as median_recency_days,
         avg(frequency) as mean_frequency,
