@@ -196,7 +196,8 @@ def print_backtest(rows) -> None:
         return
     (_, snapshot, horizon, _) = explained[0]
     print(f"Backtest, the {horizon} days after {snapshot}: next-period spend explained (eta squared of "
-          "log spend) by " + ", ".join(f"{LENS_LABELS[lens]} {share:.2f}" for lens, _, _, share in explained))
+          "log spend) by " + ", ".join(f"{LENS_LABELS[lens]} " + ("n/a (no variation)" if share is None else f"{share:.2f}")
+                             for lens, _, _, share in explained))
     contradicted = rows(
         "select lens, segment, rebuy_rate, premise_max_rebuy_rate, strategy_premise from marts.segment_backtest "
         "where is_latest_complete_period and strategy_contradicted order by lens, segment"
