@@ -300,12 +300,14 @@ def print_summary(db: Path) -> None:
             check = f"; latest model check: {latest[0][0]} ({latest[0][1]})" if latest else ""
             print(f"Over time: {snapshots} snapshots from {first} to {last}{check}")
         print_backtest(rows)
+        print_clv(rows)
     print(f"\nPublished build: {db}")
     print("Marts: marts.customer_segments, marts.segment_profiles, marts.tier_cluster_comparison,")
     print("       marts.segmentation_agreement, marts.data_quality_summary, marts.rejected_transactions,")
     print("       marts.named_segment_profiles, marts.segment_lens_comparison, clustering.cluster_stability,")
     print("       marts.customer_segment_history, marts.segment_migration, marts.segment_feature_drift,")
-    print("       marts.model_retraining_checks, marts.segment_backtest")
+    print("       marts.model_retraining_checks, marts.segment_backtest, marts.customer_clv,")
+    print("       marts.clv_fit_status, marts.clv_backtest, marts.clv_backtest_calibration")
     print("       (schema marts also holds the RFM features and tiers)")
     print('Query:  make query SQL="select * from marts.segment_profiles"')
 
@@ -333,6 +335,29 @@ def print_backtest(rows) -> None:
     for lens, segment, rate, limit, premise in contradicted:
         print(f"  STRATEGY CONTRADICTED: {lens} {segment!r} re-bought at {rate:.1%} (premise allows "
               f"{limit:.0%}): \"{premise}\"; see marts.segment_backtest")
+
+
+def print_clv(rows) -> None:
+    """Expected value and churn risk: whether each fit worked and whether it beats the naive baseline."""
+    for purpose, status, reason, horizon, customers, seconds in rows(
+        "select fit_purpose, fit_status, fit_reason, horizon_days, customers, fit_seconds "
+        "from marts.clv_fit_status order by fit_purpose desc"
+    ):
+        if status != "fitted":
+            print(f"CLV ({purpose} fit): {status}, predictions left empty: {reason}")
+        elif purpose == "current":
+            ((revenue, churn),) = rows("select sum(expected_revenue), avg(churn_risk) from marts.customer_clv")
+            print(f"CLV (BG/NBD + Gamma-Gamma, {customers:,} customers, {seconds:.0f} s): expected revenue "
+                  f"in the next {horizon} days {revenue:,.2f}, mean churn risk {churn:.1%}; see marts.customer_clv")
+    for snapshot, horizon, model, baseline, beats, spend_model, spend_baseline, beats_spend in rows(
+        "select snapshot_date, horizon_days, model_purchases_mae, baseline_purchases_mae, "
+        "model_beats_baseline_on_purchases, model_spend_mae, baseline_spend_mae, model_beats_baseline_on_spend "
+        "from marts.clv_backtest where model_purchases_mae is not null"
+    ):
+        verdict = {True: "beats", False: "does NOT beat"}
+        print(f"CLV backtest, the {horizon} days after {snapshot}: the model {verdict[beats]} the naive "
+              f"baseline on purchases (MAE {model:.3f} vs {baseline:.3f}) and {verdict[beats_spend]} it on "
+              f"spend (MAE {spend_model:,.2f} vs {spend_baseline:,.2f}); see marts.clv_backtest")
 
 
 def command_query(options: argparse.Namespace) -> None:

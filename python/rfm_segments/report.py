@@ -88,8 +88,8 @@ def _agreement_words(ari: float) -> str:
     return "tell different stories"
 
 
-def _records(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
-    cursor = con.execute(sql)
+def _records(con: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None) -> list[dict]:
+    cursor = con.execute(sql, parameters)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
@@ -135,6 +135,7 @@ def load(db: Path) -> dict:
                 ),
             }
             data.update(_load_history(con))
+            data.update(_load_clv(con))
             (data["customers"], data["revenue"], data["as_of_date"]), = con.execute(
                 "select count(*), cast(sum(monetary) as double), max(as_of_date) from marts.customer_segments"
             ).fetchall()
@@ -184,6 +185,28 @@ def _load_history(con: duckdb.DuckDBPyConnection) -> dict:
             f"select 'watch', watch_at from {_seed(con, 'retraining_rules')} where metric = 'max_feature_psi' "
             f"union all select 'retrain', retrain_at from {_seed(con, 'retraining_rules')} where metric = 'max_feature_psi'"
         ).fetchall()),
+    }
+
+
+#: Customers listed as "valuable and at risk": the top quarter by past spend, by churn risk.
+AT_RISK_LISTED = 10
+
+
+def _load_clv(con: duckdb.DuckDBPyConnection) -> dict:
+    """Expected value and churn risk (docs/clv.md): fit status, backtest, a short customer list."""
+    return {
+        "clv_status": {r["fit_purpose"]: r for r in _records(con, "select * from marts.clv_fit_status")},
+        "clv_backtest": _records(con, "select * from marts.clv_backtest"),
+        "clv_calibration": _records(con, "select * from marts.clv_backtest_calibration order by predicted_decile"),
+        "clv_at_risk": _records(
+            con,
+            "select customer_id, segment_name, named_segment, recency_days, cast(monetary as double) as monetary, "
+            "churn_risk, expected_revenue from marts.customer_segments "
+            "where churn_risk is not null and monetary >= "
+            "(select quantile_cont(monetary, 0.75) from marts.customer_segments) "
+            "order by churn_risk desc, monetary desc, customer_id limit ?",
+            [AT_RISK_LISTED],
+        ),
     }
 
 
@@ -407,6 +430,39 @@ def profile_chart(profiles: list[dict]) -> Chart:
                                           legend={"orientation": "h", "y": 1.12}))
 
 
+def clv_calibration_chart(calibration: list[dict]) -> Chart:
+    """Backtest calibration: mean predicted, baseline and actual purchase days per predicted decile."""
+    deciles = [c["predicted_decile"] for c in calibration]
+    fig = go.Figure([
+        go.Bar(x=deciles, y=[c["mean_actual_purchases"] for c in calibration], name="actual",
+               marker={"color": "#bdbdbd"}),
+        go.Scatter(x=deciles, y=[c["mean_predicted_purchases"] for c in calibration], name="BG/NBD predicted",
+                   mode="lines+markers", line={"color": PALETTE[0]}),
+        go.Scatter(x=deciles, y=[c["mean_baseline_purchases"] for c in calibration], name="naive baseline",
+                   mode="lines+markers", line={"color": PALETTE[1], "dash": "dot"}),
+    ])
+    return Chart("clv_calibration", _layout(
+        fig, xaxis={"title": "predicted decile (10 = most)", "dtick": 1},
+        yaxis={"title": "purchase days per customer", "rangemode": "tozero"}, legend={"orientation": "h", "y": 1.12},
+    ))
+
+
+def clv_segment_value_chart(profiles: list[dict]) -> Chart:
+    """Past revenue share against expected next-period revenue share, per K-Means segment."""
+    labels = [f"{p['cluster_id']}: {p['segment_name']}" for p in profiles]
+    fig = go.Figure([
+        go.Bar(x=labels, y=[p["revenue_share"] for p in profiles], name="share of past revenue",
+               marker={"color": "#bdbdbd"}),
+        go.Bar(x=labels, y=[p["expected_revenue_share"] for p in profiles], name="share of expected revenue",
+               marker={"color": [_colour(p["cluster_id"]) for p in profiles]},
+               customdata=[[p["expected_revenue"], p["mean_churn_risk"]] for p in profiles],
+               hovertemplate="%{x}: %{y:.1%} of expected revenue (%{customdata[0]:,.0f}), "
+                             "mean churn risk %{customdata[1]:.1%}<extra></extra>"),
+    ])
+    return Chart("clv_segment_value", _layout(fig, barmode="group", yaxis={"tickformat": ".0%", "rangemode": "tozero"},
+                                              legend={"orientation": "h", "y": 1.12}))
+
+
 def stability_chart(stability: list[dict], names: dict[int, str]) -> Chart:
     labels = [f"{s['cluster_id']}: {names.get(s['cluster_id'], '')}" for s in stability]
     fig = go.Figure(go.Bar(
@@ -521,6 +577,11 @@ def context(data: dict) -> dict:
         charts.append(drift_trend_chart(data["drift"], data["checks"], data["psi_bands"]))
     if sample:
         charts += [silhouette_plot(sample, names), scatter_3d(sample, names), pair_plots(sample, names)]
+    clv_fitted = data["clv_status"].get("current", {}).get("fit_status") == "fitted"
+    if clv_fitted:
+        charts.append(clv_segment_value_chart(profiles))
+    if data["clv_calibration"]:
+        charts.append(clv_calibration_chart(data["clv_calibration"]))
     return {
         "data": data,
         "charts": {c.id: c for c in charts},
@@ -551,6 +612,9 @@ def context(data: dict) -> dict:
         "lens_phrases": LENS_PHRASES,
         "lens_singular": LENS_SINGULAR,
         "model_versions": len({c["model_version"] for c in data["checks"]}),
+        "clv_fitted": clv_fitted,
+        "clv_current": data["clv_status"].get("current"),
+        "clv_backtest": data["clv_backtest"][0] if data["clv_backtest"] else None,
     }
 
 

@@ -15,7 +15,7 @@ from report_browser import inspect_report
 EXPECTED_CHARTS = {
     "elbow", "silhouette_by_k", "silhouette_plot", "scatter_3d", "pair_plots", "profile_chart",
     "stability_chart", "tier_cluster_heatmap", "named_treemap", "quality_chart",
-    "migration_sankey", "sizes_over_time", "drift_trend",
+    "migration_sankey", "sizes_over_time", "drift_trend", "clv_segment_value", "clv_calibration",
 }
 
 

@@ -34,7 +34,12 @@ select
     served.segment_archetype,
     served.shares_strategy_with,
     cast(clusters.cluster_id as integer) as candidate_cluster_id,
-    clusters.segment_name as candidate_segment_name
+    clusters.segment_name as candidate_segment_name,
+    clv.probability_alive,
+    clv.churn_risk,
+    clv.expected_purchases,
+    clv.expected_revenue,
+    clv.expected_lifetime_value
 from {{ ref('customer_rfm') }} as rfm
 join {{ ref('customer_rfm_tiers') }} as tiers
     on rfm.customer_id = tiers.customer_id
@@ -50,3 +55,5 @@ join {{ ref('int_customer_named_segments') }} as named
     on rfm.customer_id = named.customer_id
 left join {{ ref('rfm_named_segments') }} as named_segments
     on named.named_segment = named_segments.named_segment
+left join {{ ref('customer_clv') }} as clv
+    on rfm.customer_id = clv.customer_id

@@ -9,6 +9,9 @@ profiles as (
         named_segment,
         count(*) as customers,
         sum(monetary) as revenue,
+        -- exact decimals: a double sum depends on the order DuckDB's threads add in
+        sum(cast(expected_revenue as decimal(18, 2))) as expected_revenue,
+        avg(cast(churn_risk as decimal(18, 12))) as mean_churn_risk,
         avg(recency_days) as mean_recency_days,
         avg(frequency) as mean_frequency,
         avg(monetary) as mean_monetary
@@ -17,7 +20,8 @@ profiles as (
 ),
 
 totals as (
-    select count(*) as customers, sum(monetary) as revenue from members
+    select count(*) as customers, sum(monetary) as revenue, sum(cast(expected_revenue as decimal(18, 2))) as expected_revenue
+    from members
 ),
 
 backtest as (
@@ -43,7 +47,10 @@ select
     backtest.next_period_revenue_share as backtest_revenue_share,
     backtest.revenue_per_customer as backtest_revenue_per_customer,
     backtest.strategy_premise,
-    coalesce(backtest.strategy_contradicted, false) as strategy_contradicted
+    coalesce(backtest.strategy_contradicted, false) as strategy_contradicted,
+    cast(profiles.expected_revenue as double) as expected_revenue,
+    cast(profiles.expected_revenue / nullif(totals.expected_revenue, 0) as double) as expected_revenue_share,
+    cast(profiles.mean_churn_risk as double) as mean_churn_risk
 from {{ ref('rfm_named_segments') }} as segments
 cross join totals
 left join profiles

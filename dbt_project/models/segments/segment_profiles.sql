@@ -15,6 +15,9 @@ profiles as (
         offer,
         count(*) as customers,
         sum(monetary) as revenue,
+        -- exact decimals: a double sum depends on the order DuckDB's threads add in
+        sum(cast(expected_revenue as decimal(18, 2))) as expected_revenue,
+        avg(cast(churn_risk as decimal(18, 12))) as mean_churn_risk,
         avg(recency_days) as mean_recency_days,
         percentile_cont(0.5) within group (order by recency_days) as median_recency_days,
         avg(frequency) as mean_frequency,
@@ -67,7 +70,10 @@ select
     backtest.revenue_per_customer as backtest_revenue_per_customer,
     backtest.lens_explained_share as backtest_lens_explained_share,
     backtest.strategy_premise,
-    coalesce(backtest.strategy_contradicted, false) as strategy_contradicted
+    coalesce(backtest.strategy_contradicted, false) as strategy_contradicted,
+    cast(profiles.expected_revenue as double) as expected_revenue,
+    cast(profiles.expected_revenue / sum(profiles.expected_revenue) over () as double) as expected_revenue_share,
+    cast(profiles.mean_churn_risk as double) as mean_churn_risk
 from profiles
 join {{ ref('cluster_centroids') }} as centroids
     on profiles.cluster_id = centroids.cluster_id
