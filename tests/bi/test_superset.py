@@ -64,7 +64,7 @@ def test_dashboards_are_the_exposures_tile_for_tile_on_published_tables(sample_d
     published = published_tables(sample_db.parent / "serving" / SERVING_FILE)
     superset_exposures = {name for name, exposure in exposures.items()
                           if exposure.get("url", "").startswith("http://127.0.0.1:")}
-    assert set(spec) == superset_exposures and len(spec) == 5
+    assert set(spec) == superset_exposures and len(spec) == 6
     for name, exposure in exposures.items():
         assert exposure.get("url"), f"exposure {name} points nowhere"
         refs = {re.fullmatch(r"ref\('(\w+)'\)", ref).group(1) for ref in exposure["depends_on"]}
