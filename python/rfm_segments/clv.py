@@ -95,10 +95,11 @@ def fit_clv(
         )
     parameters: dict[str, float] = {}
     try:
-        from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
-
         with warnings.catch_warnings():
+            # arviz (via pymc) announces its refactor on import: noise in every build's output.
             warnings.simplefilter("ignore")
+            from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
+
             logging.getLogger("pymc").setLevel(logging.ERROR)
             transactions = BetaGeoModel()
             transactions.fit(data[["customer_id", "frequency", "recency", "T"]], method="map",

@@ -7,14 +7,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SHARED_DATA, build, run_pipeline
+from conftest import build, run_pipeline, shared_data
 
 LENS_COLUMN = {"tier": "tier", "cluster": "segment_name", "named_segment": "named_segment"}
 
 
 @pytest.fixture(scope="module")
 def retail_db(tmp_path_factory):
-    return build(tmp_path_factory.mktemp("backtest"), "--data", str(SHARED_DATA / "online_retail_invoices.csv"))
+    return build(tmp_path_factory.mktemp("backtest"), "--data", str(shared_data("online_retail_invoices.csv")))
 
 
 def frame(db, sql: str) -> pd.DataFrame:

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SHARED_DATA, run_pipeline
+from conftest import run_pipeline, shared_data
 
 
 @pytest.fixture(scope="module")
 def retail(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("clv")
-    result = run_pipeline(tmp, "run", "--data", str(SHARED_DATA / "online_retail_invoices.csv"))
+    result = run_pipeline(tmp, "run", "--data", str(shared_data("online_retail_invoices.csv")))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return tmp / "segments.duckdb", result.stdout
 
