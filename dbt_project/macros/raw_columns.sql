@@ -14,7 +14,7 @@
 {%- endmacro %}
 
 {% macro raw_file_path() -%}
-    {#- The same rule as the source's external_location (models/staging/_sources.yml). -#}
+    {#- The same rule as the source's external_location (models/staging/retail/_retail__sources.yml). -#}
     {{ return(var('raw_path', env_var('SEGMENTS_RAW', var('sample_raw_path')))) }}
 {%- endmacro %}
 

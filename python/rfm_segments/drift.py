@@ -55,6 +55,8 @@ __all__ = [
     "nearest_centroid",
     "ModelHistory",
     "model_history",
+    "HISTORY_RECORDS",
+    "history_long_table",
 ]
 
 #: Bins per feature: the training distribution's deciles (fewer where ties merge edges).
@@ -248,6 +250,27 @@ class ModelHistory:
     versions: pd.DataFrame
     feature_drift: pd.DataFrame
     checks: pd.DataFrame
+
+
+#: The `record` value of each table of a ModelHistory in its long table (history_long_table).
+HISTORY_RECORDS = {"model_version": "versions", "feature_drift": "feature_drift", "retraining_check": "checks"}
+
+
+def history_long_table(history: ModelHistory) -> pd.DataFrame:
+    """The three tables of `history` as one long table, so that one dbt model replays the history
+    once and typed SQL models select their rows (`where record = '<record>'`).
+
+    Columns: `record` (a key of HISTORY_RECORDS), then the union of the tables' columns, null where
+    a record has no such column. Integer columns stay integers (nullable Int64), so every value
+    reads back exactly as its table had it.
+    """
+    frames = []
+    for record, table in HISTORY_RECORDS.items():
+        frame = getattr(history, table)
+        integers = {c: "Int64" for c in frame.columns if pd.api.types.is_integer_dtype(frame[c])}
+        frames.append(frame.astype(integers).assign(record=record))
+    long = pd.concat(frames, ignore_index=True)
+    return long[["record", *(c for c in long.columns if c != "record")]]
 
 
 def _as_date(value: object) -> date:

@@ -1,6 +1,6 @@
-"""Glue for the dbt Python models of the history folder: reads their inputs and vars, calls
-`rfm_segments.drift.model_history`. The three models each return one of its tables; the history
-is deterministic (seeded), so they agree."""
+"""Glue for the dbt Python model int_model_history: reads its inputs and vars, replays the model
+history once (`rfm_segments.drift.model_history`) and returns it as one long table
+(`rfm_segments.drift.history_long_table`) that typed SQL models select from."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,14 +9,20 @@ from datetime import date
 
 import pandas as pd
 
-from rfm_segments.drift import ModelHistory, model_history
+from rfm_segments.drift import history_long_table, model_history
 from rfm_segments.naming import RecencyBounds
 
+#: How a null var reaches a dbt Python model: dbt renders config values as text (None -> 'None').
 NULLS = (None, "", "None", "none", "null")
 
 
+def optional(value: Any) -> Any:
+    """A var passed through a Python model's config, or None where it was null."""
+    return None if value in NULLS else value
+
+
 def _dates(value: Any) -> list[str]:
-    if value in NULLS:
+    if optional(value) is None:
         return []
     if isinstance(value, str):
         return [d.strip() for d in value.strip("[]").replace("'", "").split(",") if d.strip()]
@@ -44,21 +50,23 @@ def history_from_dbt(
     refit_dates: Any,
     auto_refit: Any,
     min_training_customers: Any,
-) -> ModelHistory:
-    """Relations and config values as the model file passes them (dbt finds refs and config
-    keys by reading the model file itself, so they cannot be looked up here)."""
+) -> pd.DataFrame:
+    """The model history as one long table. Relations and config values as the model file passes
+    them (dbt finds refs and config keys by reading the model file itself, so they cannot be
+    looked up here)."""
     (chosen,) = k_evaluation.filter("is_chosen").project("k").fetchall()
     rfm = snapshot_rfm.project(
         "snapshot_date, customer_id, first_purchase_date, recency_days, frequency, monetary"
     ).df()
-    return model_history(
+    history = model_history(
         rfm,
         n_clusters=int(chosen[0]),
         rules=retraining_rules.df(),
         seed=int(cluster_seed),
-        training_date=None if training_date in NULLS else training_date,
+        training_date=optional(training_date),
         refit_dates=_dates(refit_dates),
         auto_refit=str(auto_refit).lower() in ("true", "1", "yes"),
         min_training_customers=int(min_training_customers),
         recency_bounds=recency_bounds_by_snapshot(recency_words),
     )
+    return history_long_table(history)

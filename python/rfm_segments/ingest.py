@@ -279,7 +279,7 @@ class Reader:
 
 
 def csv_reader(path: Path, options: dict) -> Reader:
-    """The same read_csv call as the dbt source (models/staging/_sources.yml)."""
+    """The same read_csv call as the dbt source (models/staging/retail/_retail__sources.yml)."""
     params = {"raw_path": str(path), "raw_encoding": options["raw_encoding"],
               "raw_csv_quote": options["raw_csv_quote"], "raw_csv_delimiter": options["raw_csv_delimiter"],
               "raw_csv_max_line_size": options.get("raw_csv_max_line_size", DEFAULT_MAX_LINE_SIZE)}

@@ -176,3 +176,23 @@ def test_refit_dates_from_dbt_config(given, expected):
     from rfm_segments.history_dbt import _dates
 
     assert _dates(given) == expected
+
+
+def test_history_long_table_holds_each_table_exactly_once():
+    """One replay feeds three typed models: each record's rows, read back, are its table."""
+    from rfm_segments.drift import HISTORY_RECORDS, history_long_table
+
+    frames = [_snapshot("2021-01-01", 60, 1), _snapshot("2021-02-01", 60, 1),
+              _snapshot("2021-03-01", 60, 2, recency_factor=4.0)]
+    history = model_history(pd.concat(frames), n_clusters=3, rules=RULES, seed=42)
+    long = history_long_table(history)
+    assert long.columns[0] == "record"
+    assert long["record"].value_counts().to_dict() == {
+        record: len(getattr(history, table)) for record, table in HISTORY_RECORDS.items()}
+    for record, table in HISTORY_RECORDS.items():
+        expected = getattr(history, table)
+        rows = long[long["record"] == record][list(expected.columns)].reset_index(drop=True)
+        assert str(rows["model_version"].dtype) == "Int64"  # integers stay integers beside nulls
+        pd.testing.assert_frame_equal(rows.astype(expected.dtypes.to_dict()), expected, check_exact=True)
+        others = [c for c in long.columns if c not in expected.columns and c != "record"]
+        assert long[long["record"] == record][others].isna().all().all(), record

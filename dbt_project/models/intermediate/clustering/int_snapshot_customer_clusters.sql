@@ -1,5 +1,5 @@
 -- The cluster of each customer at each snapshot under the model serving then (the latest version
--- of clustering.cluster_model_versions trained on or before the snapshot): nearest centroid in
+-- of int_cluster_model_versions trained on or before the snapshot): nearest centroid in
 -- that model's scaled space, computed here from its stored parameters. Snapshots before the
 -- first model have no cluster.
 with scores as (
@@ -18,7 +18,7 @@ models as (
         recency_days_log_mean, recency_days_log_scale, recency_days_centroid,
         frequency_log_mean, frequency_log_scale, frequency_centroid,
         monetary_log_mean, monetary_log_scale, monetary_centroid
-    from {{ ref('cluster_model_versions') }}
+    from {{ ref('int_cluster_model_versions') }}
 ),
 
 serving as (

@@ -3,7 +3,6 @@
 -- continues: btyd_frequency / btyd_age_days purchase days per day, at the mean repeat order
 -- value), and what happened (purchase days and spend). Customers: those who bought before the
 -- snapshot.
-{{ config(schema='intermediate') }}
 {% set horizon = var('backtest_horizon_days') | int -%}
 with summary as (
     select * from {{ ref('int_customer_btyd_summaries') }}
@@ -21,7 +20,7 @@ actual as (
         count(distinct sales.invoice_date) as purchase_days,
         sum(sales.amount) as spend
     from summary
-    join {{ ref('clean_transactions') }} as sales
+    join {{ ref('int_transactions_cleaned') }} as sales
         on sales.customer_id = summary.customer_id
         and sales.invoice_date >= summary.observation_end_date
         and sales.invoice_date < {{ dbt.dateadd('day', horizon, 'summary.observation_end_date') }}

@@ -4,7 +4,6 @@
 -- time unit), so two invoices on one day are one purchase.
 -- btyd_recency_days is last minus first purchase day (the models' recency); the project's
 -- recency_days counts from the last purchase to the as-of date.
-{{ config(schema='intermediate') }}
 with observation_ends as (
     select 'current' as fit_purpose, as_of_date as observation_end_date
     from {{ ref('int_rfm_as_of_date') }}
@@ -16,7 +15,7 @@ with observation_ends as (
 
 customer_days as (
     select customer_id, invoice_date, sum(amount) as spend
-    from {{ ref('clean_transactions') }}
+    from {{ ref('int_transactions_cleaned') }}
     group by customer_id, invoice_date
 ),
 

@@ -10,7 +10,7 @@ from rfm_segments.clv import fit_clv, fit_to_frame
 
 
 def model(dbt, session):
-    dbt.config(materialized="table", schema="intermediate")
+    dbt.config(materialized="table")
     summaries = dbt.ref("int_customer_btyd_summaries").df()
     horizons = {
         "current": int(dbt.config.get("clv_horizon_days")),

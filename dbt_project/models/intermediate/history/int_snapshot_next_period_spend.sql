@@ -22,7 +22,7 @@ customer_days as (
         invoice_date,
         count(distinct invoice_id) as orders,
         sum(amount) as spend
-    from {{ ref('clean_transactions') }}
+    from {{ ref('int_transactions_cleaned') }}
     group by customer_id, invoice_date
 ),
 

@@ -3,5 +3,5 @@
 select cast({{ quote_text(var('as_of_date')) }} as date) as as_of_date
 {%- else -%}
 select cast({{ dbt.dateadd('day', 1, 'max(invoice_date)') }} as date) as as_of_date
-from {{ ref('clean_transactions') }}
+from {{ ref('int_transactions_cleaned') }}
 {%- endif %}

@@ -6,14 +6,15 @@
     post_hook="delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }})"
 ) }}
 -- Recency, frequency and monetary per customer per snapshot, from the valid sales strictly
--- before the snapshot date only (the definitions of marts.customer_rfm, one query for all dates).
+-- before the snapshot date only: the one RFM query. The as-of date is a snapshot, so its rows are
+-- today's RFM (int_customer_rfm, marts.customer_rfm).
 -- Incremental: a run recomputes only the snapshots whose input changed (new snapshot dates, or a
 -- different count or total of the valid sales before the date, e.g. the latest snapshot after
 -- lines were appended); the post-hook drops snapshots no longer in the list (the previous as-of
 -- date). `dbt build --full-refresh` recomputes everything and gives the same rows.
 with daily_sales as (
     select invoice_date, count(*) as lines, sum(amount) as amount
-    from {{ ref('clean_transactions') }}
+    from {{ ref('int_transactions_cleaned') }}
     group by invoice_date
 ),
 
@@ -32,7 +33,7 @@ snapshots_to_build as (
     select snapshot_inputs.*
     from snapshot_inputs
     {# a table from before these columns existed is rebuilt whole #}
-    {% if is_incremental() and 'input_amount' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) -%}
+    {% if is_incremental() and 'average_order_value' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) -%}
     left join (select distinct snapshot_date, input_lines, input_amount from {{ this }}) as stored
         on snapshot_inputs.snapshot_date = stored.snapshot_date
     where stored.snapshot_date is null
@@ -48,7 +49,7 @@ sales as (
         clean_transactions.invoice_id,
         clean_transactions.invoice_date,
         clean_transactions.amount
-    from {{ ref('clean_transactions') }} as clean_transactions
+    from {{ ref('int_transactions_cleaned') }} as clean_transactions
     join snapshots_to_build as snapshots
         on clean_transactions.invoice_date < snapshots.snapshot_date
 ),
@@ -73,6 +74,8 @@ select
     cast({{ dbt.datediff('per_customer.last_purchase_date', 'per_customer.snapshot_date', 'day') }} as integer) as recency_days,
     cast(per_customer.frequency as integer) as frequency,
     cast(per_customer.monetary_exact as decimal(18, 2)) as monetary,
+    cast({{ dbt.datediff('per_customer.first_purchase_date', 'per_customer.snapshot_date', 'day') }} as integer) as tenure_days,
+    cast(per_customer.monetary_exact / per_customer.frequency as decimal(18, 2)) as average_order_value,
     snapshots.input_lines,
     snapshots.input_amount,
     '{{ invocation_id }}' as built_by_invocation_id

@@ -13,7 +13,7 @@ with bounds as (
     select
         min(clean_transactions.invoice_date) as first_sale_date,
         max(as_of.as_of_date) as as_of_date
-    from {{ ref('clean_transactions') }} as clean_transactions
+    from {{ ref('int_transactions_cleaned') }} as clean_transactions
     cross join {{ ref('int_rfm_as_of_date') }} as as_of
 ),
 

@@ -6,7 +6,7 @@
 -- today's marts and the history use the same rows.
 with purchase_days as (
     select distinct customer_id, invoice_date
-    from {{ ref('clean_transactions') }}
+    from {{ ref('int_transactions_cleaned') }}
 ),
 
 gaps as (

@@ -1,4 +1,4 @@
--- Retraining checks per snapshot (computed in Python), with SQL types.
+-- Retraining checks per snapshot (the retraining_check records of int_model_history), with SQL types.
 select
     cast(snapshot_date as date) as snapshot_date,
     cast(model_version as integer) as model_version,
@@ -9,4 +9,5 @@ select
     recommendation,
     reason,
     action
-from {{ ref('int_model_retraining_checks') }}
+from {{ ref('int_model_history') }}
+where record = 'retraining_check'

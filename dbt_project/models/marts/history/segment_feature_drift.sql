@@ -1,4 +1,4 @@
--- Feature drift per snapshot (computed in Python over per-snapshot histograms), with SQL types.
+-- Feature drift per snapshot (the feature_drift records of int_model_history), with SQL types.
 select
     cast(snapshot_date as date) as snapshot_date,
     cast(model_version as integer) as model_version,
@@ -9,4 +9,5 @@ select
     psi_band,
     kl_divergence,
     js_distance
-from {{ ref('int_segment_feature_drift') }}
+from {{ ref('int_model_history') }}
+where record = 'feature_drift'

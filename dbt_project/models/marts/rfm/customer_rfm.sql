@@ -1,13 +1,18 @@
--- RFM features per customer from the valid sales before the as-of date.
-with as_of as (
+-- RFM features per customer as of the as-of date (int_customer_rfm: the latest snapshot of the
+-- one RFM query), with today's country and cancelled value.
+with rfm as (
+    select * from {{ ref('int_customer_rfm') }}
+),
+
+as_of as (
     select as_of_date from {{ ref('int_rfm_as_of_date') }}
 ),
 
 sales as (
-    select clean_transactions.*
-    from {{ ref('clean_transactions') }} as clean_transactions
+    select sales.*
+    from {{ ref('int_transactions_cleaned') }} as sales
     cross join as_of
-    where clean_transactions.invoice_date < as_of.as_of_date
+    where sales.invoice_date < as_of.as_of_date
 ),
 
 cancellations as (
@@ -36,34 +41,22 @@ countries as (
         group by customer_id, country
     ) as ranked
     where country_rank = 1
-),
-
-per_customer as (
-    select
-        customer_id,
-        min(invoice_date) as first_purchase_date,
-        max(invoice_date) as last_purchase_date,
-        count(distinct invoice_id) as frequency,
-        sum(amount) as monetary_exact
-    from sales
-    group by 1
 )
 
 select
-    per_customer.customer_id,
+    rfm.customer_id,
     countries.country,
-    per_customer.first_purchase_date,
-    per_customer.last_purchase_date,
-    cast({{ dbt.datediff('per_customer.last_purchase_date', 'as_of.as_of_date', 'day') }} as integer) as recency_days,
-    cast(per_customer.frequency as integer) as frequency,
-    cast(per_customer.monetary_exact as decimal(18, 2)) as monetary,
-    cast({{ dbt.datediff('per_customer.first_purchase_date', 'as_of.as_of_date', 'day') }} as integer) as tenure_days,
-    cast(per_customer.monetary_exact / per_customer.frequency as decimal(18, 2)) as average_order_value,
+    rfm.first_purchase_date,
+    rfm.last_purchase_date,
+    rfm.recency_days,
+    rfm.frequency,
+    rfm.monetary,
+    rfm.tenure_days,
+    rfm.average_order_value,
     coalesce(cancellations.cancelled_value, 0) as cancelled_value,
-    as_of.as_of_date
-from per_customer
-cross join as_of
+    rfm.as_of_date
+from rfm
 left join countries
-    on per_customer.customer_id = countries.customer_id
+    on rfm.customer_id = countries.customer_id
 left join cancellations
-    on per_customer.customer_id = cancellations.customer_id
+    on rfm.customer_id = cancellations.customer_id

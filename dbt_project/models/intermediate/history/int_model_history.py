@@ -1,11 +1,14 @@
-"""Drift of each RFM feature per snapshot against the serving model's training snapshot."""
+"""The model history, replayed once per build (rfm_segments.drift.model_history): K-Means fitted at
+the training snapshot, every later snapshot scored, drift measured, refits where asked or
+recommended. One long table; its `record` column says which typed model selects a row
+(int_cluster_model_versions, model_retraining_checks, segment_feature_drift)."""
 from rfm_segments.history_dbt import history_from_dbt
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    history = history_from_dbt(
-        dbt.ref("cluster_k_evaluation"),
+    return history_from_dbt(
+        dbt.ref("int_cluster_k_evaluation"),
         dbt.ref("int_snapshot_customer_rfm"),
         dbt.ref("retraining_rules"),
         dbt.ref("int_snapshot_recency_words"),
@@ -15,4 +18,3 @@ def model(dbt, session):
         auto_refit=dbt.config.get("history_auto_refit"),
         min_training_customers=dbt.config.get("history_min_training_customers"),
     )
-    return history.feature_drift

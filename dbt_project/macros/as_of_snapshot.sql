@@ -1,0 +1,12 @@
+{# Today's rows of a per-snapshot relation: the as-of date is always a snapshot (int_snapshot_dates),
+   so today's models are the latest snapshot of the one snapshot pipeline, never a second query.
+   `columns` are the relation's columns to keep (an entry may rename: 'snapshot_date as as_of_date'). #}
+{% macro as_of_snapshot(relation, columns) -%}
+select
+    {% for column in columns -%}
+    snapshots.{{ column }}{% if not loop.last %},{% endif %}
+    {% endfor -%}
+from {{ relation }} as snapshots
+join {{ ref('int_rfm_as_of_date') }} as as_of
+    on snapshots.snapshot_date = as_of.as_of_date
+{%- endmacro %}
