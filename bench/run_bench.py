@@ -39,7 +39,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 DBT_PROJECT = REPO / "dbt_project"
-PYTHON_MODELS = ("model.rfm_segments.cluster_k_evaluation", "model.rfm_segments.customer_clusters")
+PYTHON_MODELS = ("model.rfm_segments.int_cluster_k_evaluation", "model.rfm_segments.customer_clusters")
 HEARTBEAT_S = 30
 MB = 1024 * 1024
 

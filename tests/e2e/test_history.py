@@ -30,43 +30,6 @@ def test_monthly_snapshots_end_at_the_as_of_date(query):
     assert len(dates) == len({(d.year, d.month) for d in dates[:-1]}) + 1
 
 
-def shared_columns(query, table_a: str, table_b: str) -> list[str]:
-    def columns(table):
-        schema, name = table.split(".")
-        return [c for (c,) in query(
-            "select column_name from information_schema.columns "
-            f"where table_schema = '{schema}' and table_name = '{name}' order by ordinal_position").fetchall()]
-    b = set(columns(table_b))
-    return [c for c in columns(table_a) if c in b]
-
-
-def test_latest_snapshot_equals_the_current_marts(query):
-    """One answer: every column customer_segments shares with the history, cluster included."""
-    columns = shared_columns(query, "marts.customer_segments", "marts.customer_segment_history")
-    assert {"cluster_id", "segment_name", "model_version", "named_segment", "tier", "recency_word",
-            "segment_archetype"} <= set(columns)
-    differs = " or ".join(f"today.{c} is distinct from h.{c}" for c in columns)
-    mismatches = query(f"""
-        select count(*) from marts.customer_segments as today
-        full join (select * from marts.customer_segment_history
-                   where snapshot_date = (select max(snapshot_date) from marts.customer_segment_history)) as h
-            on today.customer_id = h.customer_id
-        where {differs}
-    """).fetchone()[0]
-    assert mismatches == 0
-    # the per-segment marts and the sizes over time agree for the latest date, lens by lens
-    for lens, mart, column in [("cluster", "segment_profiles", "segment_name"),
-                               ("named_segment", "named_segment_profiles", "named_segment")]:
-        disagree = query(f"""
-            select count(*) from (select {column} as segment, customers from marts.{mart} where customers > 0) as m
-            full join (select segment, customers from marts.segment_sizes_over_time
-                       where lens = '{lens}' and snapshot_date = (select max(as_of_date) from marts.customer_segments)) as s
-                on m.segment = s.segment
-            where m.customers is distinct from s.customers
-        """).fetchone()[0]
-        assert disagree == 0, lens
-
-
 def test_candidate_is_todays_fresh_fit(query):
     """The fresh fit survives under its own column names, beside the served answer."""
     mismatches = query("""
