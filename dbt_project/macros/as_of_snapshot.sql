@@ -10,3 +10,16 @@ from {{ relation }} as snapshots
 join {{ ref('int_rfm_as_of_date') }} as as_of
     on snapshots.snapshot_date = as_of.as_of_date
 {%- endmacro %}
+
+{# The config of the per-snapshot models (int_snapshot_customer_rfm, _scores): a run rebuilds only
+   the snapshots whose input changed (the model says which); snapshots no longer in
+   int_snapshot_dates (the previous as-of date) are dropped after the run. #}
+{% macro per_snapshot_incremental() -%}
+    {{ return({
+        'materialized': 'incremental',
+        'unique_key': 'snapshot_date',
+        'incremental_strategy': 'delete+insert',
+        'on_schema_change': 'sync_all_columns',
+        'post_hook': "delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }})",
+    }) }}
+{%- endmacro %}

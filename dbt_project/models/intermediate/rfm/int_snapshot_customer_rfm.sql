@@ -1,10 +1,4 @@
-{{ config(
-    materialized='incremental',
-    unique_key='snapshot_date',
-    incremental_strategy='delete+insert',
-    on_schema_change='sync_all_columns',
-    post_hook="delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }})"
-) }}
+{{ config(**per_snapshot_incremental()) }}
 -- Recency, frequency and monetary per customer per snapshot, from the valid sales strictly
 -- before the snapshot date only: the one RFM query. The as-of date is a snapshot, so its rows are
 -- today's RFM (int_customer_rfm, marts.customer_rfm).

@@ -1,10 +1,4 @@
-{{ config(
-    materialized='incremental',
-    unique_key='snapshot_date',
-    incremental_strategy='delete+insert',
-    on_schema_change='sync_all_columns',
-    post_hook="delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }})"
-) }}
+{{ config(**per_snapshot_incremental()) }}
 -- Scores and tier per customer per snapshot (named segments: int_snapshot_customer_named_segments), with quartile cut points recomputed
 -- per snapshot by the same macros as the current marts (quartile_cut_points, quartile_score,
 -- fm_score), so the definitions cannot drift apart. Incremental: only the snapshots whose RFM rows

@@ -7,14 +7,7 @@ with members as (
 profiles as (
     select
         named_segment,
-        count(*) as customers,
-        sum(monetary) as revenue,
-        -- exact decimals: a double sum depends on the order DuckDB's threads add in
-        sum(cast(expected_revenue as decimal(18, 2))) as expected_revenue,
-        avg(cast(churn_risk as decimal(18, 12))) as mean_churn_risk,
-        avg(recency_days) as mean_recency_days,
-        avg(frequency) as mean_frequency,
-        avg(monetary) as mean_monetary
+        {{ segment_member_measures() }}
     from members
     group by 1
 ),

@@ -13,16 +13,9 @@ profiles as (
         strategy,
         channel,
         offer,
-        count(*) as customers,
-        sum(monetary) as revenue,
-        -- exact decimals: a double sum depends on the order DuckDB's threads add in
-        sum(cast(expected_revenue as decimal(18, 2))) as expected_revenue,
-        avg(cast(churn_risk as decimal(18, 12))) as mean_churn_risk,
-        avg(recency_days) as mean_recency_days,
+        {{ segment_member_measures() }},
         percentile_cont(0.5) within group (order by recency_days) as median_recency_days,
-        avg(frequency) as mean_frequency,
         percentile_cont(0.5) within group (order by frequency) as median_frequency,
-        avg(monetary) as mean_monetary,
         percentile_cont(0.5) within group (order by monetary) as median_monetary
     from members
     group by 1, 2, 3, 4, 5, 6, 7
