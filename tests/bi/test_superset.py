@@ -182,7 +182,10 @@ def test_every_chart_answers_with_the_numbers_of_the_marts(superset, sample_db):
     # Superset read the column types and descriptions from the file.
     dataset = next(d for d in listing(superset, "dataset", ["id", "table_name"]) if d["table_name"] == "customer_segments")
     columns = {c["column_name"]: c for c in api(superset, "GET", f"dataset/{dataset['id']}")["result"]["columns"]}
-    assert columns["segment_name"]["description"] == "Human name of the cluster."
+    manifest = json.loads((sample_db.parent / "target" / "manifest.json").read_text())
+    described = manifest["nodes"]["model.rfm_segments.customer_segments"]["columns"]["segment_name"]["description"]
+    assert columns["segment_name"]["description"].strip() == described.strip()  # the doc block segment_name
+    assert described.startswith("The cluster's name")
     assert columns["first_purchase_date"]["is_dttm"]
 
 

@@ -88,7 +88,7 @@ def test_the_oldest_duckdb_1_4_reads_every_published_table_and_parquet_file(
     expected = build_fingerprints(sample_db)
     assert report["tables"] == expected  # every table, every row
     assert report["parquet"] == expected
-    assert report["comments"]["customer_segments.segment_name"] == "Human name of the cluster."
+    assert report["comments"]["customer_segments.segment_name"].startswith("The cluster's name")  # doc block
     assert all(report["comments"].values())
     # The check means something: the same DuckDB refuses a file in DuckDB 2's default format.
     assert report["newer_format_error"] and re.search("storage|version", report["newer_format_error"], re.I)
