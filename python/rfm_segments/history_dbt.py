@@ -9,14 +9,13 @@ from datetime import date
 
 import pandas as pd
 
+from rfm_segments.dbt_values import is_unset, optional
 from rfm_segments.drift import ModelHistory, model_history
 from rfm_segments.naming import RecencyBounds
 
-NULLS = (None, "", "None", "none", "null")
-
 
 def _dates(value: Any) -> list[str]:
-    if value in NULLS:
+    if is_unset(value):
         return []
     if isinstance(value, str):
         return [d.strip() for d in value.strip("[]").replace("'", "").split(",") if d.strip()]
@@ -56,7 +55,7 @@ def history_from_dbt(
         n_clusters=int(chosen[0]),
         rules=retraining_rules.df(),
         seed=int(cluster_seed),
-        training_date=None if training_date in NULLS else training_date,
+        training_date=optional(training_date),
         refit_dates=_dates(refit_dates),
         auto_refit=str(auto_refit).lower() in ("true", "1", "yes"),
         min_training_customers=int(min_training_customers),
