@@ -55,7 +55,7 @@ setup: $(STAMP)
 
 # Publishes for BI what the last full `dbt build` wrote, if every node passed (docs/dbt.md).
 publish: $(STAMP)
-	@$(BIN)/python -m rfm_segments publish
+	@$(BIN)/python -m rfm_segments publish --dbt-project $(CURDIR)/dbt_project
 
 summary: $(STAMP)
 	@$(BIN)/python -m rfm_segments summary

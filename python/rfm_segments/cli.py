@@ -216,7 +216,8 @@ def command_publish(options: argparse.Namespace) -> None:
     try:
         if problem:
             raise PipelineError(f"not published: {problem}")
-        publication = publish.publish(db, serving, bi_registry.target_dir(DBT_PROJECT),
+        # The manifest of the project that built it says what BI sees (rfm_segments.bi_registry).
+        publication = publish.publish(db, serving, bi_registry.target_dir(Path(options.dbt_project)),
                                       dbt_invocation_id=invocation.invocation_id)
     except (PipelineError, publish.PublishError) as error:
         raise PipelineError(f"{error}. {publish.kept_note(serving)}") from None
@@ -396,6 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     publish_command = commands.add_parser("publish", parents=[serving_options],
                                           help="publish for BI what the last full, passing `dbt build` wrote")
+    publish_command.add_argument("--dbt-project", default=str(DBT_PROJECT),
+                                 help="the dbt project folder whose target/manifest.json lists the public models "
+                                 "(default: this repository's dbt_project; $DBT_TARGET_PATH is honoured)")
     publish_command.set_defaults(handler=command_publish)
 
     summary = commands.add_parser("summary", help="summarise a built warehouse")
