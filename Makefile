@@ -12,14 +12,16 @@ SUPERSET_VENV := .venv-superset
 SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
 export SEGMENTS_DB := $(abspath $(SEGMENTS_DB))
 
-.PHONY: setup run publish test query summary report docs dashboard bench chromium clean help
+.PHONY: setup run publish test test-fast lint docs-numbers query summary report docs dashboard bench chromium clean help
 
 help:
 	@echo "make run    build the segments on the embedded sample (ROWS=$(ROWS), SEED=$(SEED))"
 	@echo "make setup  the environment and the sample only, for running dbt yourself (README \"Quick start\")"
 	@echo "make publish  publish for BI what your last full \`dbt build\` wrote, if every node passed"
 	@echo "make run DATA=your.csv [COLUMNS=customer_id=cust_no,...] [DATE_FORMAT=%d/%m/%Y]   on your own file"
-	@echo "make test   run every test (pytest, dbt data and unit tests)"
+	@echo "make test   run every test (lint, pytest, dbt data and unit tests): what CI runs"
+	@echo "make test-fast  the inner loop: package unit tests and one small dbt build (about 2 minutes)"
+	@echo "make lint   ruff (Python) and sqlfluff with the dbt templater (SQL)"
 	@echo "make report render the HTML report (warehouse/segments_report.html) from the built warehouse"
 	@echo "make bench  time dbt build vs pandas vs the DuckDB floor (SIZES=\"$(SIZES)\")"
 	@echo 'make query SQL="select * from marts.segment_profiles"'
@@ -53,7 +55,7 @@ setup: $(STAMP)
 
 # Publishes for BI what the last full `dbt build` wrote, if every node passed (docs/dbt.md).
 publish: $(STAMP)
-	@$(BIN)/python -m rfm_segments publish
+	@$(BIN)/python -m rfm_segments publish --dbt-project $(CURDIR)/dbt_project
 
 summary: $(STAMP)
 	@$(BIN)/python -m rfm_segments summary
@@ -68,6 +70,10 @@ chromium:
 
 query: $(STAMP)
 	@$(BIN)/python -m rfm_segments query $(call shell_word,SQL)
+
+# The counts and the published tables in docs/marts.md, written from dbt's manifest (a test checks them).
+docs-numbers: $(STAMP)
+	@$(BIN)/python -m rfm_segments.project_facts
 
 # The docs catalog reads the built warehouse, so build it first if there is none.
 docs: $(STAMP)
@@ -91,8 +97,29 @@ dashboard: $(STAMP) $(SUPERSET_STAMP)
 	@test -f "$(SEGMENTS_DB)" || $(MAKE) --no-print-directory run
 	@$(BIN)/python -m rfm_segments.superset_dashboards serve --port $(SUPERSET_PORT) --superset $(SUPERSET_VENV)/bin/superset
 
-test: $(STAMP) chromium $(SUPERSET_STAMP)
+test: $(STAMP) chromium $(SUPERSET_STAMP) lint
 	@$(BIN)/python -m pytest
+
+# The inner loop (docs/testing.md): the package's unit tests, and the tests that share one small
+# `dbt build` (which runs every dbt data and unit test).
+test-fast: $(STAMP)
+	@$(BIN)/python -m pytest -m "unit or fast"
+
+# sqlfluff compiles the models with dbt into a throwaway warehouse; the staging model reads the
+# input's header, so it gets a one-line file. A model dbt cannot compile is skipped by sqlfluff
+# with a warning only: that fails lint here.
+LINT_HEADER := InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
+lint: $(STAMP)
+	@echo "==> ruff (Python)"
+	@$(BIN)/ruff check .
+	@echo "==> sqlfluff (SQL, dbt templater, dbt_project/.sqlfluff)"
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+		printf '$(LINT_HEADER)\n536365,85123A,HEART,6,2010-12-01 08:26:00,2.55,17850,United Kingdom\n' > "$$tmp/raw.csv" && \
+		cd dbt_project && SEGMENTS_DB="$$tmp/lint.duckdb" SEGMENTS_RAW="$$tmp/raw.csv" DBT_TARGET_PATH="$$tmp/target" \
+		DBT_LOG_PATH="$$tmp/logs" ../$(BIN)/sqlfluff lint --processes 2 models tests > "$$tmp/out" 2>&1; \
+		status=$$?; grep -v -e '^=== \[dbt templater\]' -e 'resource_tracker' "$$tmp/out"; \
+		if grep -q 'Skipped file' "$$tmp/out"; then echo "error: sqlfluff could not compile a file (above)"; exit 1; fi; \
+		exit $$status
 
 # Benchmark (not a test): see README "Performance". Generated files are cached in data/bench/.
 SIZES       ?= 1000000 10000000

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -21,10 +22,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from rfm_segments import pandas_reference
 from rfm_segments.clustering import choose_k, evaluate_k, fit_clusters
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))  # the pandas contender is the tests' independent oracle
+import pandas_reference  # noqa: E402
+
 NON_PRODUCT_SEED = REPO / "dbt_project" / "seeds" / "non_product_stock_codes.csv"
 RESULT_COLUMNS = ["customer_id", "recency_days", "frequency", "monetary",
                   "r_score", "f_score", "m_score", "rfm_score", "tier"]

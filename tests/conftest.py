@@ -13,6 +13,25 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
+#: Fixtures a `fast` test may use: the one small session build and what it is made of.
+SESSION_BUILD_FIXTURES = {"sample_db", "query", "sample_csv", "tmp_path_factory", "request"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Test tiers (docs/testing.md; markers registered in pyproject.toml). `unit`: tests/python,
+    the package without dbt. `fast`: tests that only read the session's one small build (fixture
+    sample_db or query) and build nothing else. `make test-fast` runs both; `make test` runs all."""
+    unit_folder = Path(__file__).parent / "python"
+    for item in items:
+        if unit_folder in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.unit)
+        parameters = set(item.callspec.params) if hasattr(item, "callspec") else set()
+        fixtures = set(item.fixturenames) - parameters
+        if (fixtures & {"sample_db", "query"} and fixtures <= SESSION_BUILD_FIXTURES
+                and not item.get_closest_marker("superset")):
+            item.add_marker(pytest.mark.fast)
+
+
 def shared_data(name: str) -> Path:
     """A real data file from <repo>/../shared/data; the test is skipped where there is none (a clone)."""
     path = SHARED_DATA / name

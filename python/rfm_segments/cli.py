@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Iterator
 import duckdb
 import yaml
 
-from rfm_segments import dbt_invocations, ingest, publish
+from rfm_segments import bi_registry, dbt_invocations, ingest, publish
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"
@@ -186,8 +187,8 @@ def build_and_publish(options: argparse.Namespace, db: Path) -> None:
             if message:
                 raise PipelineError(message) from None
             raise
-        target = Path(os.environ.get("DBT_TARGET_PATH", "target"))
-        publication = publish.publish(db, serving, dbt_invocation_id=publish.dbt_invocation_id(DBT_PROJECT / target))
+        target = bi_registry.target_dir(DBT_PROJECT)
+        publication = publish.publish(db, serving, target, dbt_invocation_id=publish.dbt_invocation_id(target))
     except (PipelineError, publish.PublishError) as error:
         raise PipelineError(f"{error}. {publish.kept_note(serving)}") from None
     print_summary(publication.database)
@@ -215,7 +216,9 @@ def command_publish(options: argparse.Namespace) -> None:
     try:
         if problem:
             raise PipelineError(f"not published: {problem}")
-        publication = publish.publish(db, serving, dbt_invocation_id=invocation.invocation_id)
+        # The manifest of the project that built it says what BI sees (rfm_segments.bi_registry).
+        publication = publish.publish(db, serving, bi_registry.target_dir(Path(options.dbt_project)),
+                                      dbt_invocation_id=invocation.invocation_id)
     except (PipelineError, publish.PublishError) as error:
         raise PipelineError(f"{error}. {publish.kept_note(serving)}") from None
     print(publication.describe())
@@ -238,6 +241,7 @@ def write_report(db: Path, out: Path) -> None:
 
 def print_summary(db: Path) -> None:
     """`db`: the published copy."""
+    from rfm_segments.clustering import STABLE_JACCARD  # scikit-learn: imported only when needed
     with duckdb.connect(str(db), read_only=True) as con:
         def rows(sql: str) -> list[tuple]:
             return con.sql(sql).fetchall()
@@ -272,8 +276,8 @@ def print_summary(db: Path) -> None:
             "select segment_name from marts.segment_profiles where not is_stable order by cluster_id"
         )]
         print(f"Evidence: silhouette {two_decimals(silhouette)} (sample of {sample:,}); stability over {resamples} refits: "
-              f"ARI {two_decimals(refit_ari)}, " + (f"unstable (Jaccard < 0.6): {', '.join(unstable)}" if unstable
-                                          else "every cluster stable (Jaccard >= 0.6)"))
+              f"ARI {two_decimals(refit_ari)}, " + (f"unstable (Jaccard < {STABLE_JACCARD}): {', '.join(unstable)}"
+                                          if unstable else f"every cluster stable (Jaccard >= {STABLE_JACCARD})"))
         for cluster_id, name, count, share, jaccard in rows(
             "select cluster_id, segment_name, customers, revenue_share, stability_jaccard "
             "from marts.segment_profiles order by cluster_id"
@@ -301,14 +305,13 @@ def print_summary(db: Path) -> None:
             print(f"Over time: {snapshots} snapshots from {first} to {last}{check}")
         print_backtest(rows)
         print_clv(rows)
+        published = [f"{schema}.{name}" for schema, name in rows(
+            f"select table_schema, table_name from serving.{publish.PUBLICATION_TABLE} order by all"
+        )]
     print(f"\nPublished build: {db}")
-    print("Marts: marts.customer_segments, marts.segment_profiles, marts.tier_cluster_comparison,")
-    print("       marts.segmentation_agreement, marts.data_quality_summary, marts.rejected_transactions,")
-    print("       marts.named_segment_profiles, marts.segment_lens_comparison, clustering.cluster_stability,")
-    print("       marts.customer_segment_history, marts.segment_migration, marts.segment_feature_drift,")
-    print("       marts.model_retraining_checks, marts.segment_backtest, marts.customer_clv,")
-    print("       marts.clv_fit_status, marts.clv_backtest, marts.clv_backtest_calibration")
-    print("       (schema marts also holds the RFM features and tiers)")
+    # The tables are the dbt models with access: public (rfm_segments.bi_registry), as published.
+    print(textwrap.fill(", ".join(published), width=100, initial_indent=f"Tables ({len(published)}): ",
+                        subsequent_indent="       "))
     print('Query:  make query SQL="select * from marts.segment_profiles"')
 
 
@@ -394,6 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     publish_command = commands.add_parser("publish", parents=[serving_options],
                                           help="publish for BI what the last full, passing `dbt build` wrote")
+    publish_command.add_argument("--dbt-project", default=str(DBT_PROJECT),
+                                 help="the dbt project folder whose target/manifest.json lists the public models "
+                                 "(default: this repository's dbt_project; $DBT_TARGET_PATH is honoured)")
     publish_command.set_defaults(handler=command_publish)
 
     summary = commands.add_parser("summary", help="summarise a built warehouse")

@@ -3,26 +3,18 @@ history once (`rfm_segments.drift.model_history`) and returns it as one long tab
 (`rfm_segments.drift.history_long_table`) that typed SQL models select from."""
 from __future__ import annotations
 
-from typing import Any
-
 from datetime import date
+from typing import Any
 
 import pandas as pd
 
+from rfm_segments.dbt_values import is_unset, optional
 from rfm_segments.drift import history_long_table, model_history
 from rfm_segments.naming import RecencyBounds
 
-#: How a null var reaches a dbt Python model: dbt renders config values as text (None -> 'None').
-NULLS = (None, "", "None", "none", "null")
-
-
-def optional(value: Any) -> Any:
-    """A var passed through a Python model's config, or None where it was null."""
-    return None if value in NULLS else value
-
 
 def _dates(value: Any) -> list[str]:
-    if optional(value) is None:
+    if is_unset(value):
         return []
     if isinstance(value, str):
         return [d.strip() for d in value.strip("[]").replace("'", "").split(",") if d.strip()]

@@ -5,9 +5,10 @@ Why a copy: DuckDB allows one writer per file, and a reader in another process b
 `dbt build` succeeds (every data and unit test passed), `publish` writes into the serving
 folder (default: `serving/` next to the warehouse file, or $SEGMENTS_SERVING_DIR):
 
-    segments.duckdb                  every table of the schemas marts and clustering, with
-                                     their descriptions as comments; storage version v1.4.0,
-                                     so DuckDB 1.4.0 and later (what BI drivers bundle) open it
+    segments.duckdb                  every model with `access: public` in dbt's manifest
+                                     (rfm_segments.bi_registry), with their descriptions as
+                                     comments; in the storage version of the dbt profile
+                                     (v1.4.0), so DuckDB 1.4.0 and later (what BI drivers bundle) open it
     parquet/<table>.parquet          the same tables, one Parquet file each
     parquet/_publication.parquet     = table serving.publication: the build id, when, and per
                                      table its rows and a content checksum
@@ -37,13 +38,13 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
+import yaml
 
+from rfm_segments import bi_registry
 from rfm_segments.sql_quoting import quote_identifier as _ident, quote_literal as _literal
 
-#: Schemas BI reads: the marts and the clustering evidence. Staging and intermediate stay private.
-PUBLISHED_SCHEMAS: tuple[str, ...] = ("marts", "clustering")
-#: Oldest DuckDB that must open the serving file (most BI drivers bundle 1.4 or 1.5).
-STORAGE_VERSION = "v1.4.0"
+#: The dbt profile, whose storage_compatibility_version the serving file is written in too.
+DBT_PROFILE = Path(__file__).resolve().parents[2] / "dbt_project" / "profiles.yml"
 SERVING_FILE = "segments.duckdb"
 PARQUET_LINK = "parquet"
 PARQUET_VERSIONS = "parquet-versions"
@@ -88,10 +89,23 @@ def serving_dir(db: Path, override: str | os.PathLike[str] | None = None) -> Pat
     return Path(chosen).resolve()
 
 
-def publish(build_db: Path, serving: Path, build_id: str | None = None,
+def storage_version(profile: Path = DBT_PROFILE) -> str:
+    """The oldest DuckDB storage format the files must stay readable by (most BI drivers bundle
+    DuckDB 1.4 or 1.5): config_options.storage_compatibility_version of the dbt profile, so the
+    warehouse dbt writes and the copy BI reads are defined in one place."""
+    outputs = yaml.safe_load(profile.read_text())["rfm_segments"]["outputs"]
+    return outputs["dev"]["config_options"]["storage_compatibility_version"]
+
+
+def publish(build_db: Path, serving: Path, manifest: Path, build_id: str | None = None,
             dbt_invocation_id: str | None = None) -> Publication:
-    """Copies the published schemas of `build_db` to `serving`, replacing the last publication
+    """Copies the public models (`access: public` in `manifest`, dbt's manifest.json or the
+    target folder holding it) from `build_db` to `serving`, replacing the last publication
     atomically. Call only after a successful `dbt build`. Raises PublishError."""
+    try:
+        models = bi_registry.public_models(manifest)
+    except bi_registry.RegistryError as error:
+        raise PublishError(str(error)) from None
     build_db, serving = Path(build_db).resolve(), Path(serving).resolve()
     if serving == build_db.parent and SERVING_FILE == build_db.name:
         raise PublishError(f"the serving folder {serving} would overwrite the dbt warehouse file")
@@ -101,7 +115,7 @@ def publish(build_db: Path, serving: Path, build_id: str | None = None,
     with _publish_lock(serving):
         _remove_leftovers(serving)
         try:
-            return _publish(build_db, serving, build_id, published_at, dbt_invocation_id)
+            return _publish(build_db, serving, models, build_id, published_at, dbt_invocation_id)
         except (duckdb.Error, OSError) as error:
             if _disk_full(serving, error):  # DuckDB says only "CHECKPOINT during DETACH failed"
                 raise PublishError(f"publishing failed: the disk holding {serving} is full "
@@ -147,8 +161,8 @@ def dbt_invocation_id(target_dir: Path) -> str | None:
         return None
 
 
-def _publish(build_db: Path, serving: Path, build_id: str, published_at: datetime,
-             dbt_invocation_id: str | None) -> Publication:
+def _publish(build_db: Path, serving: Path, models: tuple[bi_registry.PublicModel, ...], build_id: str,
+             published_at: datetime, dbt_invocation_id: str | None) -> Publication:
     database = serving / SERVING_FILE
     versions = serving / PARQUET_VERSIONS
     versions.mkdir(exist_ok=True)
@@ -159,10 +173,10 @@ def _publish(build_db: Path, serving: Path, build_id: str, published_at: datetim
     con = duckdb.connect()
     try:
         con.execute(f"attach {_literal(build_db)} as build (read_only)")
-        tables = _tables_to_publish(con)
+        tables = _tables_to_publish(con, models)
         published = tuple(_fingerprint(con, "build", schema, name) for schema, name, _ in tables)
 
-        con.execute(f"attach {_literal(temp_database)} as fresh (storage_version '{STORAGE_VERSION}')")
+        con.execute(f"attach {_literal(temp_database)} as fresh (storage_version {_literal(storage_version())})")
         for schema in sorted({schema for schema, _, _ in tables}):
             con.execute(f"create schema fresh.{_ident(schema)}")
         for schema, name, comment in tables:
@@ -221,14 +235,21 @@ def _disk_full(folder: Path, error: Exception) -> bool:
         return False
 
 
-def _tables_to_publish(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None]]:
-    schemas = ", ".join(_literal(schema) for schema in PUBLISHED_SCHEMAS)
-    tables = con.execute(
-        "select schema_name, table_name, comment from duckdb_tables() "
-        f"where database_name = 'build' and schema_name in ({schemas}) order by schema_name, table_name"
-    ).fetchall()
-    if not tables:
-        raise PublishError(f"the warehouse has no tables in schemas {', '.join(PUBLISHED_SCHEMAS)}: nothing to publish")
+def _tables_to_publish(con: duckdb.DuckDBPyConnection,
+                       models: tuple[bi_registry.PublicModel, ...]) -> list[tuple[str, str, str | None]]:
+    if not models:
+        raise PublishError("no dbt model has `access: public`: nothing to publish")
+    comments = {
+        (schema, name): comment
+        for schema, name, comment in con.execute(
+            "select schema_name, table_name, comment from duckdb_tables() where database_name = 'build'"
+        ).fetchall()
+    }
+    missing = [model.relation for model in models if (model.schema, model.name) not in comments]
+    if missing:
+        raise PublishError(f"the warehouse has no table {', '.join(missing)} (public in dbt's manifest): "
+                           "run a full `dbt build` first")
+    tables = [(model.schema, model.name, comments[model.schema, model.name]) for model in models]
     names = [name for _, name, _ in tables]
     clashes = sorted({name for name in names if names.count(name) > 1})
     if clashes:  # Parquet files are named by table alone

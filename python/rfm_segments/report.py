@@ -471,7 +471,7 @@ def stability_chart(stability: list[dict], names: dict[int, str]) -> Chart:
         text=[f"{s['mean_jaccard']:.2f}" for s in stability], textposition="outside", name="stability",
     ))
     fig.add_hline(y=STABLE_JACCARD, line={"color": "#d62728", "dash": "dash"},
-                  annotation_text="0.6: below = unstable", annotation_position="top left")
+                  annotation_text=f"{STABLE_JACCARD}: below = unstable", annotation_position="top left")
     return Chart("stability_chart", _layout(fig, showlegend=False,
                                             yaxis={"range": [0, 1.1], "title": {"text": "mean Jaccard (1 = always reappears)"}}))
 

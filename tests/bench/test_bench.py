@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import subprocess
 import sys
-from pathlib import Path
 
 import duckdb
 import pytest

@@ -109,7 +109,7 @@ def superset(sample_db, tmp_path_factory):
     executable = ensure_superset()
     root = tmp_path_factory.mktemp("superset")
     serving = root / "serving"
-    publish(sample_db, serving, build_id="first")
+    publish(sample_db, serving, sample_db.parent / "target", build_id="first")
     server = dashboards.Superset(root / "home", serving / SERVING_FILE, free_port(), executable)
     password = server.prepare(progress=lambda _: None)
     server.start(progress=lambda _: None)
@@ -206,7 +206,7 @@ def test_the_connection_is_read_only_and_a_new_publication_shows_without_a_resta
     finally:
         engine.dispose()
 
-    publish(sample_db, server.serving_database.parent, build_id="second")  # what `make run` does
+    publish(sample_db, server.serving_database.parent, sample_db.parent / "target", build_id="second")  # what `make run` does
     assert sql_lab(superset, "select distinct build_id from serving.publication")["data"] == [{"build_id": "second"}]
     assert all(chart_data(superset).values())
 

@@ -160,7 +160,7 @@ def test_a_partial_build_says_so_and_is_not_published(checkout):
     assert refused.returncode != 0
     assert ("error: not published: the last dbt command that wrote the warehouse was "
             "`dbt build --select customer_segments+`") in refused.stderr
-    assert f"BI keeps the data published at" in refused.stderr and published in refused.stderr
+    assert "BI keeps the data published at" in refused.stderr and published in refused.stderr
     assert published_build(checkout) == published
 
 

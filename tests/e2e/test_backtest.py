@@ -1,5 +1,5 @@
 """The segment backtest on the real Online Retail invoices: recomputed independently in pandas
-from the cleaned sales and the history, and the published figures (README, docs/segments.md)."""
+from the cleaned sales and the history, and the published figures (docs/segments.md)."""
 from __future__ import annotations
 
 import duckdb
@@ -54,7 +54,7 @@ def test_backtest_recomputes_from_sales_and_history(retail_db):
 
 
 def test_published_backtest_figures(retail_db):
-    """The figures in README / docs/segments.md: the 90 days after 2011-09-01."""
+    """The figures in docs/segments.md: the 90 days after 2011-09-01."""
     latest = frame(retail_db, "select * from marts.segment_backtest where is_latest_complete_period")
     assert set(latest["snapshot_date"].astype(str)) == {"2011-09-01"}
     explained = latest.groupby("lens")["lens_explained_share"].first().round(3).to_dict()

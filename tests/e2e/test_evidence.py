@@ -11,10 +11,10 @@ from itertools import product
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from conftest import REPO, run_pipeline
+from rfm_segments.clustering import STABLE_JACCARD
 
 SEEDS = REPO / "dbt_project" / "seeds"
 CLASSIC_SEGMENTS = {
@@ -182,7 +182,7 @@ def test_stability_is_recorded_and_flagged_in_the_profiles(query):
     profiles = query("select cluster_id, stability_jaccard, is_stable from marts.segment_profiles order by cluster_id").df()
     assert list(stability["cluster_id"]) == list(profiles["cluster_id"])
     np.testing.assert_allclose(profiles["stability_jaccard"], stability["mean_jaccard"])
-    assert list(profiles["is_stable"]) == list(profiles["stability_jaccard"] >= 0.6)
+    assert list(profiles["is_stable"]) == list(profiles["stability_jaccard"] >= STABLE_JACCARD)
     assert stability["mean_jaccard"].between(0, 1).all()
     assert (stability["n_resamples"] == 20).all()
     assert stability["refit_ari_mean"].nunique() == 1 and -0.5 <= stability["refit_ari_mean"].iloc[0] <= 1

@@ -11,7 +11,7 @@ from conftest import build
 from test_pipeline import mart_digest
 
 CUT = "2011-11-15"
-HISTORY_MARTS = [  # in test_pipeline.MARTS, which mart_digest hashes
+HISTORY_MARTS = [  # published, so mart_digest hashes them
     "marts.customer_segment_history", "marts.segment_migration", "marts.segment_sizes_over_time",
     "marts.segment_feature_drift", "marts.model_retraining_checks", "clustering.cluster_model_versions",
     "marts.customer_segments",

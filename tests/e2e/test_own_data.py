@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import SHARED_DATA, build, run_pipeline, shared_data
-from rfm_segments import pandas_reference
+import pandas_reference
 from test_pipeline import mart_digest
 
 REAL_SAMPLE = SHARED_DATA / "online_retail_sample.csv"

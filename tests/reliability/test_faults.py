@@ -7,7 +7,6 @@ import gzip
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import build
 from hostile_files import HEADER, outcomes, sample_rows, scalar, write_csv
-from rfm_segments import pandas_reference
+import pandas_reference
 
 
 def injection(target) -> str:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from conftest import REPO
 
-#: The oldest DuckDB the README promises can read the serving file (storage version v1.4.0).
+#: The oldest DuckDB docs/serving-bi.md promises can read the serving file (storage version v1.4.0).
 OLDEST_DUCKDB = "1.4.0"
 #: The 1.4 release a Superset/duckdb-engine user installs: 1.4.0's Python package cannot be used
 #: with SQLAlchemy at all ("unhashable type: DuckDBPyType", fixed in 1.4.1).

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import duckdb
 import yaml
 
 from conftest import REPO
+from rfm_segments import bi_registry, project_facts
 
 COLUMN_KEYS = {"name", "description", "data_type", "data_tests", "tests", "constraints", "meta",
                "quote", "config", "tags", "granularity"}
@@ -39,9 +41,29 @@ def test_every_published_table_is_described_and_read_by_an_exposure(sample_db):
             "select table_name, list(column_name order by column_index) from duckdb_columns() "
             "where schema_name in ('marts', 'clustering') group by table_name order by table_name"
         ).fetchall()
-    assert len(published) == 28  # 23 + marts.segment_backtest + 4 CLV marts
+    assert [table for table, _ in published] == sorted(model.name for model in bi_registry.public_models(manifest))
     for table, columns in published:
         assert table in read_by_exposures, f"no exposure reads {table}"
         assert models[table]["description"].strip(), table
         described = {name for name, column in models[table]["columns"].items() if column["description"].strip()}
         assert set(columns) <= described, (table, sorted(set(columns) - described))
+
+
+def test_the_numbers_in_the_docs_are_the_manifests(sample_db):
+    """docs/marts.md's counts and published tables are written by `make docs-numbers`."""
+    manifest = bi_registry.load_manifest(sample_db.parent / "target")
+    assert project_facts.is_current(manifest), "docs/marts.md is stale: run `make docs-numbers`"
+    found = project_facts.counts(manifest)
+    assert found["python model"] >= 5 and found["test"] >= 100 and found["unit test"] >= 6
+
+
+def test_the_marts_table_lists_exactly_the_published_models(sample_db):
+    public = {model.relation for model in bi_registry.public_models(sample_db.parent / "target")}
+    page = (REPO / "docs" / "marts.md").read_text()
+    table = page.split("## The marts", 1)[1].split("\n\n|", 1)[1].split("\n\n", 1)[0]
+    listed = set()
+    for row in table.splitlines()[2:]:
+        listed |= set(re.findall(r"`(\w+\.\w+)`", row.split("|")[1]))
+    seeds = {f"reference.{node['name']}" for node in bi_registry.load_manifest(sample_db.parent / "target")["nodes"].values()
+             if node["resource_type"] == "seed"}
+    assert listed - seeds == public

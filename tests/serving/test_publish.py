@@ -12,14 +12,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from conftest import REPO, run_pipeline
-from rfm_segments import publish
+from rfm_segments import bi_registry, publish
 
 READER = Path(__file__).with_name("bi_reader.py")
 
@@ -63,8 +62,10 @@ def serving_state(serving: Path) -> dict:
 
 @pytest.fixture()
 def workspace(tmp_path, sample_db) -> Path:
-    """A copy of the session build: warehouse file, and serving/ with its first publication."""
+    """A copy of the session build: warehouse file, dbt's manifest, and serving/ with its first publication."""
     shutil.copy2(sample_db, tmp_path / "segments.duckdb")
+    (tmp_path / "target").mkdir()
+    shutil.copy2(sample_db.parent / "target" / "manifest.json", tmp_path / "target")
     shutil.copytree(sample_db.parent / "serving", tmp_path / "serving", symlinks=True)
     return tmp_path
 
@@ -85,7 +86,10 @@ def test_the_publication_is_the_build_with_comments_and_nothing_else(sample_db):
     serving = sample_db.parent / "serving"
     build = warehouse_fingerprints(sample_db)
     state = serving_state(serving)
-    assert len(build) == 28 and "marts.customer_clv" in build and "marts.segment_backtest" in build and "marts.customer_segments" in build and "clustering.cluster_k_evaluation" in build
+    public = bi_registry.public_models(sample_db.parent / "target")
+    assert set(build) == {model.relation for model in public}  # every table of marts and clustering is public
+    assert {"marts.customer_clv", "marts.segment_backtest", "marts.customer_segments",
+            "clustering.cluster_k_evaluation"} <= set(build)
     assert state["tables"] == build
     assert len(state["build_ids"]) == 1 and state["parquet"] == f"parquet-versions/{next(iter(state['build_ids']))}"
     assert (serving / "segments.duckdb").stat().st_mode & 0o777 == 0o444
@@ -129,7 +133,7 @@ def test_republishing_keeps_the_previous_version_and_cleans_up(workspace):
     # Leftovers of a publish killed half-way.
     (serving / ".segments.duckdb.dead.tmp").write_text("half a file")
     (serving / "parquet-versions" / ".dead.tmp").mkdir()
-    publications = [publish.publish(workspace / "segments.duckdb", serving) for _ in range(3)]
+    publications = [publish.publish(workspace / "segments.duckdb", serving, workspace / "target") for _ in range(3)]
     state = serving_state(serving)
     assert state["build_ids"] == {publications[-1].build_id}
     assert state["versions"] == sorted(p.build_id for p in publications[-2:])  # current + previous only
@@ -143,11 +147,48 @@ def test_a_failed_publish_changes_nothing_and_leaves_no_temporary_files(workspac
     before = serving_state(serving)
     empty = workspace / "empty.duckdb"
     duckdb.connect(str(empty)).close()
-    with pytest.raises(publish.PublishError, match="no tables in schemas marts, clustering"):
-        publish.publish(empty, serving)
+    with pytest.raises(publish.PublishError, match=r"the warehouse has no table clustering\.cluster_centroids, .*"
+                                                   r"marts\.tier_cluster_comparison \(public in dbt's manifest\)"):
+        publish.publish(empty, serving, workspace / "target")
     with pytest.raises(publish.PublishError, match="would overwrite the dbt warehouse file"):
-        publish.publish(workspace / "segments.duckdb", workspace)
+        publish.publish(workspace / "segments.duckdb", workspace, workspace / "target")
+    with pytest.raises(publish.PublishError, match=f"no dbt manifest at {workspace / 'nowhere' / 'manifest.json'}"):
+        publish.publish(workspace / "segments.duckdb", serving, workspace / "nowhere")
     assert serving_state(serving) == before
+
+
+def test_the_published_set_is_exactly_the_public_models_of_group_bi(sample_db):
+    manifest = bi_registry.load_manifest(sample_db.parent / "target")
+    public = bi_registry.public_models(manifest)
+    assert {model.group for model in public} == {bi_registry.BI_GROUP}
+    assert {model.schema for model in public} == {"marts", "clustering"}
+    assert {model.materialized for model in public} == {"table"}
+    assert not [model.name for model in public if model.name.startswith(("stg_", "int_"))]
+    with duckdb.connect(str(sample_db.parent / "serving" / "segments.duckdb"), read_only=True) as con:
+        published = con.execute("select table_schema || '.' || table_name from serving.publication order by 1").fetchall()
+    assert [row[0] for row in published] == [model.relation for model in public]
+    # The rest of the project is built but not published.
+    private = {f"{node['schema']}.{node['alias']}" for node in bi_registry.models(manifest)
+               if node["access"] != "public"}
+    assert "intermediate.int_transaction_lines_classified" in private and "staging.stg_retail__transaction_lines" in private
+    assert not private & {row[0] for row in published}
+
+
+def test_what_is_published_follows_access_public_in_the_manifest_not_the_schema(workspace):
+    """A mart made private disappears from the publication; an intermediate model made public appears."""
+    manifest_path = workspace / "target" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    for node in bi_registry.models(manifest):
+        if node["name"] in ("customer_rfm", "int_rfm_as_of_date"):
+            node["access"] = "protected" if node["name"] == "customer_rfm" else "public"
+    manifest_path.write_text(json.dumps(manifest))
+    publication = publish.publish(workspace / "segments.duckdb", workspace / "serving", workspace / "target")
+    relations = {f"{table.schema}.{table.name}" for table in publication.tables}
+    assert "marts.customer_rfm" not in relations and "intermediate.int_rfm_as_of_date" in relations
+    assert "marts.customer_segments" in relations
+    with duckdb.connect(str(publication.database), read_only=True) as con:
+        assert con.execute("select count(*) from duckdb_tables() where table_name = 'customer_rfm'").fetchone() == (0,)
+    assert not (publication.parquet / "customer_rfm.parquet").exists()
 
 
 def test_rebuild_while_bi_holds_the_file_publishes_and_readers_never_see_a_mix(workspace, other_csv):

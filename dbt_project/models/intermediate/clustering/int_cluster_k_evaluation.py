@@ -3,7 +3,7 @@ backtest's explained share per k, and the k chosen (rfm_segments.clustering.choo
 import duckdb
 
 from rfm_segments.clustering import choose_k, evaluate_k, mark_chosen
-from rfm_segments.history_dbt import optional
+from rfm_segments.dbt_values import optional_int
 from rfm_segments.stability import add_k_evidence
 
 
@@ -12,8 +12,7 @@ def model(dbt, session):
     rfm = dbt.ref("int_customer_rfm").project("customer_id, recency_days, frequency, monetary").df()
     k_min, k_max = int(dbt.config.get("k_min")), int(dbt.config.get("k_max"))
     seed = int(dbt.config.get("cluster_seed"))
-    override = optional(dbt.config.get("n_clusters"))
-    override = int(override) if override is not None else None
+    override = optional_int(dbt.config.get("n_clusters"))
     if override is not None:  # evaluate the user's k too, so its evidence is on record
         k_min, k_max = min(k_min, override), max(k_max, override)
     evaluation = evaluate_k(
