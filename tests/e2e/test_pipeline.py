@@ -21,7 +21,7 @@ MARTS = [
     "marts.named_segment_profiles", "marts.segment_lens_comparison",
     "clustering.cluster_model_versions", "marts.customer_segment_history", "marts.segment_migration",
     "marts.segment_sizes_over_time", "marts.segment_feature_drift", "marts.model_retraining_checks",
-    "marts.segment_backtest",
+    "marts.segment_backtest", "marts.segment_attribute_profiles",
 ]
 
 

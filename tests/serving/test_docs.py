@@ -39,7 +39,7 @@ def test_every_published_table_is_described_and_read_by_an_exposure(sample_db):
             "select table_name, list(column_name order by column_index) from duckdb_columns() "
             "where schema_name in ('marts', 'clustering') group by table_name order by table_name"
         ).fetchall()
-    assert len(published) == 28  # 23 + marts.segment_backtest + 4 CLV marts
+    assert len(published) == 30  # 23 + marts.segment_backtest + 4 CLV marts + 2 customer attribute marts
     for table, columns in published:
         assert table in read_by_exposures, f"no exposure reads {table}"
         assert models[table]["description"].strip(), table

@@ -85,7 +85,7 @@ def test_the_publication_is_the_build_with_comments_and_nothing_else(sample_db):
     serving = sample_db.parent / "serving"
     build = warehouse_fingerprints(sample_db)
     state = serving_state(serving)
-    assert len(build) == 28 and "marts.customer_clv" in build and "marts.segment_backtest" in build and "marts.customer_segments" in build and "clustering.cluster_k_evaluation" in build
+    assert len(build) == 30 and "marts.customer_clv" in build and "marts.segment_backtest" in build and "marts.customer_segments" in build and "clustering.cluster_k_evaluation" in build
     assert state["tables"] == build
     assert len(state["build_ids"]) == 1 and state["parquet"] == f"parquet-versions/{next(iter(state['build_ids']))}"
     assert (serving / "segments.duckdb").stat().st_mode & 0o777 == 0o444
