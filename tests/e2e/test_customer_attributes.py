@@ -167,3 +167,15 @@ def test_a_bad_file_is_one_line_before_dbt(tmp_path, content, message):
                           "--customers", str(bad))
     assert result.returncode == 1 and "==> dbt" not in result.stdout
     assert result.stderr.count("\n") == 1 and message in result.stderr
+
+
+def test_clustering_on_attributes_is_only_different_as_docs_say(db):
+    """The finding in docs/customer-attributes.md, recomputed (rfm_segments.attribute_evidence)."""
+    from rfm_segments.attribute_evidence import compare
+
+    rows = compare(db, weights=(1.0,)).set_index("features")
+    behaviour, both = rows.loc["behaviour"], rows.loc["behaviour + attributes (weight 1)"]
+    assert behaviour.ari_with_behaviour_only == 1.0 and 0.8 < both.ari_with_behaviour_only < 0.99
+    assert abs(both.backtest_explained_share - behaviour.backtest_explained_share) < 0.01
+    assert abs(both.backtest_rebuy_spread - behaviour.backtest_rebuy_spread) < 0.02
+    assert both.silhouette < behaviour.silhouette
