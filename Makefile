@@ -19,6 +19,7 @@ help:
 	@echo "make setup  the environment and the sample only, for running dbt yourself (README \"Quick start\")"
 	@echo "make publish  publish for BI what your last full \`dbt build\` wrote, if every node passed"
 	@echo "make run DATA=your.csv [COLUMNS=customer_id=cust_no,...] [DATE_FORMAT=%d/%m/%Y]   on your own file"
+	@echo "make run DATA=... CUSTOMERS=crm.csv [CUSTOMER_COLUMNS=customer_id=crm_no]   profile the segments by customer attributes"
 	@echo "make test   run every test (lint, pytest, dbt data and unit tests): what CI runs"
 	@echo "make test-fast  the inner loop: package unit tests and one small dbt build (about 2 minutes)"
 	@echo "make lint   ruff (Python) and sqlfluff with the dbt templater (SQL)"
@@ -40,13 +41,15 @@ $(STAMP): pyproject.toml constraints.txt
 # $(shell ...)), single quotes stop the shell expanding $, backticks, quotes and spaces.
 shell_word = '$(subst ','\'',$(value $(1)))'
 # Make would expand them to put them in every recipe's environment (running a $(shell ...)).
-unexport DATA COLUMNS DATE_FORMAT SQL
+unexport DATA COLUMNS DATE_FORMAT SQL CUSTOMERS CUSTOMER_COLUMNS
 
 # Your own file: make run DATA=path [COLUMNS="customer_id=cust_no,..."] [DATE_FORMAT="%d/%m/%Y"]
 run: $(STAMP)
 	@$(BIN)/python -m rfm_segments run --rows $(ROWS) --seed $(SEED) \
 		$(if $(value DATA),--data $(call shell_word,DATA)) $(if $(value COLUMNS),--columns $(call shell_word,COLUMNS)) \
-		$(if $(value DATE_FORMAT),--date-format $(call shell_word,DATE_FORMAT))
+		$(if $(value DATE_FORMAT),--date-format $(call shell_word,DATE_FORMAT)) \
+		$(if $(value CUSTOMERS),--customers $(call shell_word,CUSTOMERS)) \
+		$(if $(value CUSTOMER_COLUMNS),--customer-columns $(call shell_word,CUSTOMER_COLUMNS))
 
 # For people who run dbt themselves: the environment and the sample plain `dbt build` reads.
 setup: $(STAMP)

@@ -40,23 +40,59 @@
 
 {# The user's mapping, as a dict canonical -> their column name. #}
 {% macro raw_column_mapping() -%}
-    {%- set given = var('raw_columns', none) -%}
+    {{ return(column_mapping('raw_columns', raw_canonical_columns())) }}
+{%- endmacro %}
+
+{# Var `var_name` ('canonical=theirs,...' or a YAML mapping) as a dict, its keys checked against `canonicals`. #}
+{% macro column_mapping(var_name, canonicals) -%}
+    {%- set given = var(var_name, none) -%}
     {%- set mapping = {} -%}
     {%- if given is mapping -%}
         {%- for canonical, theirs in given.items() -%}{%- do mapping.update({canonical | trim: theirs | string | trim}) -%}{%- endfor -%}
     {%- elif given -%}
         {%- for pair in given.split(',') if pair | trim -%}
             {%- if '=' not in pair -%}
-                {{ exceptions.raise_compiler_error("raw_columns: '" ~ pair | trim ~ "' is not canonical=theirs") }}
+                {{ exceptions.raise_compiler_error(var_name ~ ": '" ~ pair | trim ~ "' is not canonical=theirs") }}
             {%- endif -%}
             {%- set parts = pair.split('=', 1) -%}
             {%- do mapping.update({parts[0] | trim: parts[1] | trim}) -%}
         {%- endfor -%}
     {%- endif -%}
-    {%- for canonical in mapping if canonical not in raw_canonical_columns() -%}
-        {{ exceptions.raise_compiler_error("raw_columns: '" ~ canonical ~ "' is not a canonical column (" ~ raw_canonical_columns() | join(', ') ~ ")") }}
+    {%- for canonical in mapping if canonical not in canonicals -%}
+        {{ exceptions.raise_compiler_error(var_name ~ ": '" ~ canonical ~ "' is not a canonical column (" ~ canonicals | join(', ') ~ ")") }}
     {%- endfor -%}
     {{ return(mapping) }}
+{%- endmacro %}
+
+{# The columns of a relation as [{'name', 'type'}...] (type upper-case). #}
+{% macro described_columns(relation) -%}
+    {%- set found = [] -%}
+    {%- for row in run_query('describe select * from ' ~ relation).rows -%}
+        {%- do found.append({'name': row[0], 'type': row[1] | upper}) -%}
+    {%- endfor -%}
+    {{ return(found) }}
+{%- endmacro %}
+
+{# The file column for `canonical`: the one `mapping` names (exact name, else any case; an error
+   naming `var_name` when there is none), else the first whose normalised name is the canonical
+   name or one of its aliases (var raw_column_aliases); none when nothing matches. #}
+{% macro find_file_column(found, canonical, mapping, var_name) -%}
+    {%- if canonical in mapping -%}
+        {%- set wanted = mapping[canonical] -%}
+        {%- set matches = found | selectattr('name', 'equalto', wanted) | list -%}
+        {%- if not matches -%}
+            {%- for column in found if column.name | lower == wanted | lower -%}{%- do matches.append(column) -%}{%- endfor -%}
+        {%- endif -%}
+        {%- if not matches -%}
+            {{ exceptions.raise_compiler_error(var_name ~ " maps " ~ canonical ~ " to '" ~ wanted ~ "', which is not a column of the file; columns found: " ~ found | map(attribute='name') | join(', ')) }}
+        {%- endif -%}
+        {{ return(matches[0]) }}
+    {%- endif -%}
+    {%- set names = [canonical | replace('_', '')] + var('raw_column_aliases', {}).get(canonical, []) -%}
+    {%- for column in found if normalized_column_name(column.name) in names -%}
+        {{ return(column) }}
+    {%- endfor -%}
+    {{ return(none) }}
 {%- endmacro %}
 
 {# Returns {'found': [{'name', 'type'}...], canonical: {'name', 'type'} or none ...}. Raises one
@@ -66,32 +102,11 @@
     {%- for canonical in raw_canonical_columns() -%}{%- do resolved.update({canonical: none}) -%}{%- endfor -%}
     {%- if not execute -%}{{ return(resolved) }}{%- endif -%}
 
-    {%- set described = run_query('describe select * from ' ~ relation) -%}
-    {%- for row in described.rows -%}
-        {%- do resolved.found.append({'name': row[0], 'type': row[1] | upper}) -%}
-    {%- endfor -%}
+    {%- do resolved.update({'found': described_columns(relation)}) -%}
     {%- set found_names = resolved.found | map(attribute='name') | list -%}
     {%- set mapping = raw_column_mapping() -%}
-    {%- set aliases = var('raw_column_aliases', {}) -%}
-
     {%- for canonical in raw_canonical_columns() -%}
-        {%- if canonical in mapping -%}
-            {%- set wanted = mapping[canonical] -%}
-            {%- set matches = resolved.found | selectattr('name', 'equalto', wanted) | list -%}
-            {%- if not matches -%}
-                {%- set matches = [] -%}
-                {%- for column in resolved.found if column.name | lower == wanted | lower -%}{%- do matches.append(column) -%}{%- endfor -%}
-            {%- endif -%}
-            {%- if not matches -%}
-                {{ exceptions.raise_compiler_error("raw_columns maps " ~ canonical ~ " to '" ~ wanted ~ "', which is not a column of the file; columns found: " ~ found_names | join(', ')) }}
-            {%- endif -%}
-            {%- do resolved.update({canonical: matches[0]}) -%}
-        {%- else -%}
-            {%- set names = [canonical | replace('_', '')] + aliases.get(canonical, []) -%}
-            {%- for column in resolved.found if resolved[canonical] is none and normalized_column_name(column.name) in names -%}
-                {%- do resolved.update({canonical: column}) -%}
-            {%- endfor -%}
-        {%- endif -%}
+        {%- do resolved.update({canonical: find_file_column(resolved.found, canonical, mapping, 'raw_columns')}) -%}
     {%- endfor -%}
 
     {%- set missing = [] -%}

@@ -173,10 +173,17 @@ def build_and_publish(options: argparse.Namespace, db: Path) -> None:
                               work_dir=db.parent)
     for note in prepared.notes:
         print(f"==> {note}", flush=True)
+    customer_vars = {}
+    if options.customers:
+        customers = ingest.prepare_customers(options.customers, columns=options.customer_columns, work_dir=db.parent)
+        for note in customers.notes:
+            print(f"==> {note}", flush=True)
+        print(f"==> customer attributes: {customers.path} (id column {customers.mapping['customer_id']})", flush=True)
+        customer_vars = customers.dbt_vars
     extra_vars = yaml.safe_load(options.vars) if options.vars else {}
     if not isinstance(extra_vars, dict):
         raise PipelineError(f"--vars must be a YAML mapping such as '{{n_clusters: 5}}', not {options.vars!r}")
-    dbt_vars = {**prepared.dbt_vars, **extra_vars}
+    dbt_vars = {**prepared.dbt_vars, **customer_vars, **extra_vars}
     # BI reads a copy published only after a build whose tests all passed (publish.py).
     serving = publish.serving_dir(db, options.serving_dir)
     try:
@@ -305,6 +312,7 @@ def print_summary(db: Path) -> None:
             print(f"Over time: {snapshots} snapshots from {first} to {last}{check}")
         print_backtest(rows)
         print_clv(rows)
+        print_attributes(rows)
         published = [f"{schema}.{name}" for schema, name in rows(
             f"select table_schema, table_name from serving.{publish.PUBLICATION_TABLE} order by all"
         )]
@@ -363,9 +371,33 @@ def print_clv(rows) -> None:
               f"spend (MAE {spend_model:,.2f} vs {spend_baseline:,.2f}); see marts.clv_backtest")
 
 
+def print_attributes(rows) -> None:
+    """Who is in each segment: the attributes profiled, rows of the attributes file not used, and
+    each cluster's most distinguishing attribute values."""
+    attributes = rows("select attribute_name, any_value(attribute_type) from marts.segment_attribute_profiles "
+                      "group by 1 order by 1")
+    print("\nCustomer attributes profiled: " + ", ".join(f"{name} ({kind})" for name, kind in attributes)
+          + "; see marts.segment_attribute_profiles")
+    for reason, count in rows("select reject_reason, count(*) from marts.rejected_customer_attributes "
+                              "group by 1 order by 2 desc, 1"):
+        print(f"  attribute rows not used, {reason}: {count:,} (marts.rejected_customer_attributes)")
+    for cluster_id, name, text in rows("select cluster_id, segment_name, distinguishing_attributes "
+                                       "from marts.segment_profiles where distinguishing_attributes is not null "
+                                       "order by cluster_id"):
+        print(f"  {cluster_id:>2}  {name}: {text}")
+
+
 def command_query(options: argparse.Namespace) -> None:
     with duckdb.connect(str(published_database(Path(options.db).resolve())), read_only=True) as con:
         con.sql(options.sql).show(max_width=200, max_rows=options.limit)
+
+
+def command_crm_sample(options: argparse.Namespace) -> None:
+    from rfm_segments.sample_crm import generate_customer_attributes
+
+    planted = generate_customer_attributes(Path(options.data), Path(options.out), seed=options.seed)
+    print(f"==> wrote {options.out}: {planted.customers:,} customers, {len(planted.planted_ids):,} of them "
+          f"planted ({planted.description})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -387,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data", help="your transactions file (default: the embedded sample)")
     run.add_argument("--columns", help="canonical=yours, comma-separated, e.g. 'customer_id=cust_no,amount=total'")
     run.add_argument("--date-format", help="strptime format of non-ISO dates, e.g. '%%d/%%m/%%Y %%H:%%M'")
+    run.add_argument("--customers", help="optional customer attributes file (CRM export): one row per "
+                     "customer id, any attribute columns (docs/customer-attributes.md)")
+    run.add_argument("--customer-columns", help="the attributes file's id column, e.g. 'customer_id=crm_no'")
     run.add_argument("--vars", help="extra dbt vars, as YAML, e.g. '{n_clusters: 5}'")
     run.add_argument("--report", help="where the HTML report goes (default: next to the warehouse)")
     run.set_defaults(handler=command_run)
@@ -410,6 +445,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(handler=lambda options: write_report(
         published_database(Path(options.db).resolve()),
         Path(options.out) if options.out else report_path(Path(options.db).resolve())))
+
+    crm = commands.add_parser("crm-sample", help="generate a seeded customer attributes file for a "
+                              "transactions file (planted: frequent buyers skew to one age band and occupation)")
+    crm.add_argument("--data", required=True, help="the transactions file whose customers get attributes")
+    crm.add_argument("--out", required=True, help="the CSV to write")
+    crm.add_argument("--seed", type=int, default=7)
+    crm.set_defaults(handler=command_crm_sample)
 
     query = commands.add_parser("query", help="run one SQL query against the warehouse")
     query.add_argument("sql")

@@ -19,6 +19,7 @@ import functools
 import operator
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 import numpy as np
@@ -52,6 +53,9 @@ __all__ = [
     "fit_clusters",
     "cluster_centroids",
     "centre_recency_days",
+    "ATTRIBUTE_PREFIX",
+    "AttributeEncoding",
+    "encode_attributes",
 ]
 
 FEATURES: tuple[str, str, str] = ("recency_days", "frequency", "monetary")
@@ -152,7 +156,86 @@ def _features(rfm: pd.DataFrame) -> tuple[NDArray[np.float64], StandardScaler]:
     # whole clusters. Scaling: otherwise recency (hundreds of days) would dominate distance.
     logs = np.column_stack([np.log1p(_as_float(rfm[c], c)) for c in FEATURES])
     scaler = StandardScaler().fit(logs)
-    return scaler.transform(logs), scaler
+    extra = attribute_columns(rfm)  # already encoded and scaled by encode_attributes
+    if not extra:
+        return scaler.transform(logs), scaler
+    return np.column_stack([scaler.transform(logs), rfm[extra].to_numpy(dtype=np.float64)]), scaler
+
+
+# ---------------------------------------------------------------- customer attributes
+
+#: Columns of an rfm frame that `_features` appends to the behaviour features.
+ATTRIBUTE_PREFIX = "attribute__"
+
+
+def attribute_columns(rfm: pd.DataFrame) -> list[str]:
+    return [c for c in rfm.columns if str(c).startswith(ATTRIBUTE_PREFIX)]
+
+
+@dataclass
+class AttributeEncoding:
+    """How `encode_attributes` turned the attributes into features."""
+    features: dict[str, str]          # feature column -> what it encodes ('age', 'occupation=nurse')
+    missing: dict[str, int]           # attribute -> customers without a value
+    weight: float
+
+
+def encode_attributes(customer_ids: pd.Series, attributes: pd.DataFrame, weight: float = 1.0
+                      ) -> tuple[pd.DataFrame, AttributeEncoding]:
+    """Customer attributes as clustering features, one row per customer in `customer_ids`' order.
+
+    `attributes` is long, as intermediate.int_customer_attributes: customer_id, attribute_name,
+    attribute_type (numeric/categorical), value_number, attribute_value ('(missing)' when none).
+    Numeric: the value, a missing one replaced by the attribute's median, standardised.
+    Categorical: one-hot (a missing value is no category: all zeros), each indicator
+    standardised and divided by sqrt(number of indicators), so that every attribute, whatever
+    its number of categories, has total variance 1 like a numeric one. Then the whole block is
+    scaled so that its total variance is `weight` times that of the 3 behaviour features
+    (weight 1: behaviour and attributes count equally). Columns are ATTRIBUTE_PREFIX + a number;
+    AttributeEncoding says what each encodes and how many values were missing per attribute.
+    """
+    if weight <= 0:
+        raise ClusteringError(f"attribute weight must be positive, got {weight}")
+    ids = customer_ids.astype(str).to_numpy()
+    blocks: list[NDArray[np.float64]] = []
+    names: list[str] = []
+    missing: dict[str, int] = {}
+    for name, rows in attributes.groupby("attribute_name", sort=True):
+        rows = rows.set_index(rows["customer_id"].astype(str)).reindex(ids)
+        if (rows["attribute_type"].dropna() == "numeric").any():
+            values = rows["value_number"].to_numpy(dtype=np.float64)
+            absent = ~np.isfinite(values)
+            missing[name] = int(absent.sum())
+            if absent.all():
+                continue
+            values = np.where(absent, np.median(values[~absent]), values)
+            block = _standardised(values[:, None])
+            labels = [str(name)]
+        else:
+            values = rows["attribute_value"].fillna("(missing)").astype(str)
+            absent = (values == "(missing)").to_numpy()
+            missing[name] = int(absent.sum())
+            categories = sorted(set(values[~absent]))
+            if not categories:
+                continue
+            indicators = np.column_stack([(values == c).to_numpy(dtype=np.float64) for c in categories])
+            block = _standardised(indicators) / np.sqrt(len(categories))
+            labels = [f"{name}={c}" for c in categories]
+        blocks.append(block)
+        names += labels
+    columns = [f"{ATTRIBUTE_PREFIX}{i}" for i in range(len(names))]
+    if not blocks:
+        return pd.DataFrame({"customer_id": customer_ids.to_numpy()}), AttributeEncoding({}, missing, weight)
+    n_attributes = len(blocks)
+    X = np.column_stack(blocks) * np.sqrt(weight * len(FEATURES) / n_attributes)
+    frame = pd.DataFrame(X, columns=columns).assign(customer_id=customer_ids.to_numpy())
+    return frame[["customer_id", *columns]], AttributeEncoding(dict(zip(columns, names)), missing, weight)
+
+
+def _standardised(X: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Mean 0, variance 1 per column; a constant column becomes zeros."""
+    scale = X.std(axis=0)
+    return (X - X.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
 
 
 def prepare_features(rfm: pd.DataFrame) -> tuple[NDArray[np.float64], StandardScaler]:
@@ -504,7 +587,7 @@ def fit_clusters(
     archetypes = archetypes_for_centres(
         centres, X, centre_recency_days(centres, scaler.mean_, scaler.scale_), recency_bounds
     )
-    names = unique_names(archetypes, centres)
+    names = unique_names(archetypes, centres[:, :len(FEATURES)])  # named by behaviour only
     cluster_id = np.empty(len(X), dtype=np.int64)
     cluster_id[order] = sorted_labels
     return pd.DataFrame(

@@ -72,37 +72,44 @@ def column_aliases() -> dict[str, list[str]]:
     return {canonical: [canonical.replace("_", ""), *(aliases.get(canonical) or [])] for canonical in CANONICAL}
 
 
-def parse_mapping(text: str | None) -> dict[str, str]:
+def parse_mapping(text: str | None, allowed: tuple[str, ...] = CANONICAL, option: str = "COLUMNS") -> dict[str, str]:
     """'customer_id=cust_no,amount=total' -> {'customer_id': 'cust_no', 'amount': 'total'}."""
     mapping: dict[str, str] = {}
     for pair in (text or "").split(","):
         if not pair.strip():
             continue
         if "=" not in pair:
-            raise InputError(f"COLUMNS: '{pair.strip()}' is not canonical=theirs (e.g. customer_id=cust_no)")
+            raise InputError(f"{option}: '{pair.strip()}' is not canonical=theirs (e.g. customer_id=cust_no)")
         canonical, theirs = (part.strip() for part in pair.split("=", 1))
-        if canonical not in CANONICAL:
-            raise InputError(f"COLUMNS: '{canonical}' is not a canonical column ({', '.join(CANONICAL)})")
+        if canonical not in allowed:
+            raise InputError(f"{option}: '{canonical}' is not a canonical column ({', '.join(allowed)})")
         mapping[canonical] = theirs
     return mapping
+
+
+def find_column(found: list[str], canonical: str, given: dict[str, str], source: Path,
+                option: str = "COLUMNS") -> str | None:
+    """The file column for `canonical`: the one the user's mapping names (exact, else any case), else
+    the first whose normalised name is the canonical name or an alias (macro find_file_column)."""
+    if canonical in given:
+        wanted = given[canonical]
+        matches = [c for c in found if c == wanted] or [c for c in found if c.lower() == wanted.lower()]
+        if not matches:
+            raise InputError(f"{option} maps {canonical} to '{wanted}', which is not a column of "
+                             f"{source.name}; columns found: {', '.join(found)}")
+        return matches[0]
+    names = column_aliases()[canonical]
+    return next((c for c in found if normalized(c) in names), None)
 
 
 def resolve_columns(found: list[str], given: dict[str, str], source: Path) -> dict[str, str]:
     """Canonical -> file column, by the user's mapping, else by name; raises when required ones are missing."""
     listing = ", ".join(found)
     resolved: dict[str, str] = {}
-    for canonical, names in column_aliases().items():
-        if canonical in given:
-            wanted = given[canonical]
-            matches = [c for c in found if c == wanted] or [c for c in found if c.lower() == wanted.lower()]
-            if not matches:
-                raise InputError(f"COLUMNS maps {canonical} to '{wanted}', which is not a column of "
-                                 f"{source.name}; columns found: {listing}")
-            resolved[canonical] = matches[0]
-        else:
-            match = next((c for c in found if normalized(c) in names), None)
-            if match is not None:
-                resolved[canonical] = match
+    for canonical in CANONICAL:
+        match = find_column(found, canonical, given, source)
+        if match is not None:
+            resolved[canonical] = match
     missing = [c for c in ("customer_id", "invoice_date") if c not in resolved]
     if "amount" not in resolved and not {"quantity", "unit_price"} <= resolved.keys():
         missing.append("amount (or quantity and unit_price)")
@@ -278,12 +285,13 @@ class Reader:
         return con.execute(select.format(reader=self.sql), {**self.params, **more})
 
 
-def csv_reader(path: Path, options: dict) -> Reader:
-    """The same read_csv call as the dbt source (models/staging/retail/_retail__sources.yml)."""
+def csv_reader(path: Path, options: dict, strict: bool = False) -> Reader:
+    """The same read_csv call as the dbt source (models/staging/retail/_retail__sources.yml); `strict` fails on a
+    line that does not split into the header's fields, as the customers file is read."""
     params = {"raw_path": str(path), "raw_encoding": options["raw_encoding"],
               "raw_csv_quote": options["raw_csv_quote"], "raw_csv_delimiter": options["raw_csv_delimiter"],
               "raw_csv_max_line_size": options.get("raw_csv_max_line_size", DEFAULT_MAX_LINE_SIZE)}
-    args = ["$raw_path", "header = true", "all_varchar = true", "ignore_errors = true",
+    args = ["$raw_path", "header = true", "all_varchar = true", f"ignore_errors = {str(not strict).lower()}",
             "encoding = $raw_encoding", "quote = $raw_csv_quote", "delim = $raw_csv_delimiter",
             "max_line_size = $raw_csv_max_line_size"]
     if options.get("raw_csv_escape"):
@@ -364,55 +372,110 @@ def convert_workbook(path: Path, out: Path) -> tuple[list[str], list[str]]:
     return read, skipped
 
 
+@dataclass
+class OpenedInput:
+    path: Path                      # the file dbt reads (a converted CSV for a workbook)
+    reader: Reader
+    columns_found: list[str]
+    dbt_vars: dict                  # the file's encoding and CSV dialect, as raw_* vars
+    notes: list[str]
+
+
+def open_input(source: Path, kind: str, work_dir: Path | None, con, strict: bool = False) -> OpenedInput:
+    """Checks a file's format, encoding and dialect and that it has data rows; returns a reader."""
+    notes: list[str] = []
+    path = source
+    dbt_vars: dict = {}
+    if kind == "xlsx":
+        path = (work_dir or source.parent) / "converted" / f"{source.stem}.csv"
+        read, skipped = convert_workbook(source, path)
+        notes.append(f"read sheet(s) {', '.join(read)} of {source.name} into {path}")
+        if skipped:
+            notes.append(f"skipped sheet(s) {', '.join(skipped)}: their columns differ from the first sheet's")
+    if kind in ("csv", "xlsx"):
+        check_text_encoding(path)
+        scan = scan_lines(path)
+        if scan.longest_line > MAX_LINE_SIZE_LIMIT:
+            raise InputError(f"{source.name} has a line of {scan.longest_line:,} bytes, over the "
+                             f"{MAX_LINE_SIZE_LIMIT:,}-byte limit: is it really a line-per-record CSV?")
+        dbt_vars = {"raw_encoding": scan.encoding, **sniff_dialect(path, scan.encoding),
+                    "raw_file_lines": scan.lines,
+                    "raw_csv_max_line_size": max(DEFAULT_MAX_LINE_SIZE, scan.longest_line + 1024)}
+        reader = csv_reader(path, dbt_vars, strict=strict)
+        if scan.encoding != "utf-8":
+            notes.append(f"{source.name} is not UTF-8: read as {scan.encoding}")
+    else:
+        reader = Reader("read_parquet($raw_path)", {"raw_path": str(path)})
+    try:
+        found = [row[0] for row in reader.run(con, "describe select * from {reader}").fetchall()]
+        has_rows = reader.run(con, "select count(*) from (select 1 from {reader} limit 1)").fetchone()[0]
+        if strict:
+            reader.run(con, "select count(*) from {reader}").fetchone()
+    except duckdb.Error as error:
+        raise InputError(f"cannot read {source.name} as {kind.upper()}: {first_error_line(error)}") from None
+    if not has_rows:
+        raise InputError(f"input file has no data rows, only a header: {source}")
+    return OpenedInput(path, reader, found, dbt_vars, notes)
+
+
 def prepare(data: str | os.PathLike, columns: str | None = None, date_format: str | None = None,
             work_dir: Path | None = None) -> PreparedInput:
     source = resolve_input(data)
     check_readable(source)
     kind = file_kind(source)
     given = parse_mapping(columns)
-    notes: list[str] = []
-    path = source
-    dbt_vars: dict = {}
     con = duckdb.connect()
     try:
-        if kind == "xlsx":
-            path = (work_dir or source.parent) / "converted" / f"{source.stem}.csv"
-            read, skipped = convert_workbook(source, path)
-            notes.append(f"read sheet(s) {', '.join(read)} of {source.name} into {path}")
-            if skipped:
-                notes.append(f"skipped sheet(s) {', '.join(skipped)}: their columns differ from the first sheet's")
-        if kind in ("csv", "xlsx"):
-            check_text_encoding(path)
-            scan = scan_lines(path)
-            if scan.longest_line > MAX_LINE_SIZE_LIMIT:
-                raise InputError(f"{source.name} has a line of {scan.longest_line:,} bytes, over the "
-                                 f"{MAX_LINE_SIZE_LIMIT:,}-byte limit: is it really a line-per-record CSV?")
-            dbt_vars = {"raw_encoding": scan.encoding, **sniff_dialect(path, scan.encoding),
-                        "raw_file_lines": scan.lines,
-                        "raw_csv_max_line_size": max(DEFAULT_MAX_LINE_SIZE, scan.longest_line + 1024)}
-            reader = csv_reader(path, dbt_vars)
-            if scan.encoding != "utf-8":
-                notes.append(f"{source.name} is not UTF-8: read as {scan.encoding}")
-        else:
-            reader = Reader("read_parquet($raw_path)", {"raw_path": str(path)})
-        try:
-            found = [row[0] for row in reader.run(con, "describe select * from {reader}").fetchall()]
-            has_rows = reader.run(con, "select count(*) from (select 1 from {reader} limit 1)").fetchone()[0]
-        except duckdb.Error as error:
-            raise InputError(f"cannot read {source.name} as {kind.upper()}: {first_error_line(error)}") from None
-        if not has_rows:
-            raise InputError(f"input file has no data rows, only a header: {source}")
-        mapping = resolve_columns(found, given, source)
-        check_dates(con, reader, mapping["invoice_date"], date_format, source)
+        opened = open_input(source, kind, work_dir, con)
+        mapping = resolve_columns(opened.columns_found, given, source)
+        check_dates(con, opened.reader, mapping["invoice_date"], date_format, source)
     finally:
         con.close()
-    dbt_vars.update(raw_path=str(path))
+    dbt_vars = {**opened.dbt_vars, "raw_path": str(opened.path)}
     if columns:
         dbt_vars["raw_columns"] = columns
     if date_format:
         dbt_vars["raw_date_format"] = date_format
-    return PreparedInput(path=path, kind=kind, columns_found=found, mapping=mapping,
-                         dbt_vars=dbt_vars, notes=notes)
+    return PreparedInput(path=opened.path, kind=kind, columns_found=opened.columns_found, mapping=mapping,
+                         dbt_vars=dbt_vars, notes=opened.notes)
+
+
+#: The customer attributes file's dbt vars (macro customers_file_reader) for the transactions' ones.
+CUSTOMER_FILE_VARS = {"raw_encoding": "customers_encoding", "raw_csv_delimiter": "customers_csv_delimiter",
+                      "raw_csv_quote": "customers_csv_quote", "raw_csv_escape": "customers_csv_escape",
+                      "raw_csv_max_line_size": "customers_csv_max_line_size"}
+
+
+def prepare_customers(data: str | os.PathLike, columns: str | None = None,
+                      work_dir: Path | None = None) -> PreparedInput:
+    """Preflight of the optional customer attributes file (a CRM export, one row per customer id,
+    any attribute columns): the same checks as the transactions', the id column found by name
+    or by `columns` ('customer_id=crm_no'), and every line split into the header's fields (the
+    file is read strictly). Duplicate, missing and unknown ids are not errors: dbt quarantines
+    those rows (marts.rejected_customer_attributes)."""
+    source = resolve_input(data)
+    check_readable(source)
+    kind = file_kind(source)
+    given = parse_mapping(columns, allowed=("customer_id",), option="CUSTOMER_COLUMNS")
+    con = duckdb.connect()
+    try:
+        opened = open_input(source, kind, work_dir, con, strict=True)
+    finally:
+        con.close()
+    found = opened.columns_found
+    id_column = find_column(found, "customer_id", given, source, option="CUSTOMER_COLUMNS")
+    if id_column is None:
+        raise InputError(f"missing required column customer_id in {source.name}; columns found: "
+                         f"{', '.join(found)} (map yours with CUSTOMER_COLUMNS=\"customer_id=crm_no\")")
+    if len(found) < 2:
+        raise InputError(f"no attribute columns in {source.name} besides the customer id {id_column}")
+    dbt_vars = {CUSTOMER_FILE_VARS[name]: value for name, value in opened.dbt_vars.items()
+                if name in CUSTOMER_FILE_VARS}
+    dbt_vars["customers_path"] = str(opened.path)
+    if columns:
+        dbt_vars["customers_columns"] = columns
+    return PreparedInput(path=opened.path, kind=kind, columns_found=found, mapping={"customer_id": id_column},
+                         dbt_vars=dbt_vars, notes=opened.notes)
 
 
 def all_rejected_message(db: Path) -> str | None:

@@ -136,6 +136,7 @@ def load(db: Path) -> dict:
             }
             data.update(_load_history(con))
             data.update(_load_clv(con))
+            data.update(_load_attributes(con))
             (data["customers"], data["revenue"], data["as_of_date"]), = con.execute(
                 "select count(*), cast(sum(monetary) as double), max(as_of_date) from marts.customer_segments"
             ).fetchall()
@@ -207,6 +208,27 @@ def _load_clv(con: duckdb.DuckDBPyConnection) -> dict:
             "order by churn_risk desc, monetary desc, customer_id limit ?",
             [AT_RISK_LISTED],
         ),
+    }
+
+
+def _load_attributes(con: duckdb.DuckDBPyConnection) -> dict:
+    """Who is in each segment (docs/customer-attributes.md): the over-representation of every
+    attribute value per K-Means segment (aggregates, small groups already suppressed)."""
+    return {
+        "attribute_cells": _records(
+            con,
+            "select segment_order as cluster_id, attribute_name, attribute_value, over_representation_index, "
+            "share_in_segment, share_overall from marts.segment_attribute_profiles "
+            "where lens = 'cluster' and not is_suppressed and attribute_value not in ('(missing)', '(other)') "
+            "order by attribute_name, value_order, attribute_value, segment_order",
+        ),
+        "attribute_names": [name for (name,) in con.execute(
+            "select distinct attribute_name from marts.segment_attribute_profiles order by 1").fetchall()],
+        "attribute_suppressed": con.execute(
+            "select count(*) from marts.segment_attribute_profiles where is_suppressed").fetchone()[0],
+        "attribute_rejects": _records(
+            con, "select reject_reason, count(*) as rows from marts.rejected_customer_attributes "
+                 "group by 1 order by 2 desc, 1"),
     }
 
 
@@ -490,6 +512,38 @@ def heatmap_chart(cells: list[dict], names: dict[int, str]) -> Chart:
     return Chart("tier_cluster_heatmap", _layout(fig, height=360, yaxis={"autorange": "reversed"}))
 
 
+#: Attribute values the heatmap shows: those whose index departs most from 1 in some segment.
+ATTRIBUTE_HEATMAP_ROWS = 20
+
+
+def attribute_index_chart(cells: list[dict], names: dict[int, str]) -> Chart:
+    """Segment x attribute value, coloured by the over-representation index (log scale, 1 = white)."""
+    rows: dict[str, dict[int, dict]] = {}
+    for cell in cells:
+        rows.setdefault(f"{cell['attribute_name']}: {cell['attribute_value']}", {})[cell["cluster_id"]] = cell
+
+    def spread(by_cluster: dict[int, dict]) -> float:
+        return max(abs(math.log(c["over_representation_index"])) if c["over_representation_index"] else 0
+                   for c in by_cluster.values())
+
+    shown = sorted(rows, key=lambda label: -spread(rows[label]))[:ATTRIBUTE_HEATMAP_ROWS]
+    labels = [label for label in rows if label in shown]  # attribute order, bins in order
+    clusters = sorted(names)
+    z = [[math.log2(rows[label][k]["over_representation_index"])
+          if k in rows[label] and rows[label][k]["over_representation_index"] else None for k in clusters]
+         for label in labels]
+    text = [[f"x{rows[label][k]['over_representation_index']:.1f}" if k in rows[label]
+             and rows[label][k]["over_representation_index"] is not None else "" for k in clusters] for label in labels]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[f"{k}: {names[k]}" for k in clusters], y=labels, text=text, texttemplate="%{text}",
+        colorscale="RdBu", reversescale=True, zmid=0, zmin=-2, zmax=2,
+        colorbar={"title": {"text": "index"}, "tickvals": [-2, -1, 0, 1, 2], "ticktext": ["x0.25", "x0.5", "x1", "x2", "x4"]},
+        hovertemplate="%{x}<br>%{y}: %{text} as common as among all customers<extra></extra>",
+    ))
+    return Chart("attribute_index_heatmap", _layout(fig, height=max(300, 26 * len(labels) + 120),
+                                                    yaxis={"autorange": "reversed"}, margin={"l": 200, "r": 20, "t": 30, "b": 50}))
+
+
 def named_treemap(named: list[dict]) -> Chart:
     rows = [n for n in named if n["customers"] > 0]
     shares = [float(n["revenue_share"] or 0) for n in rows]
@@ -582,6 +636,9 @@ def context(data: dict) -> dict:
         charts.append(clv_segment_value_chart(profiles))
     if data["clv_calibration"]:
         charts.append(clv_calibration_chart(data["clv_calibration"]))
+    if data["attribute_cells"]:
+        charts.append(attribute_index_chart(data["attribute_cells"], names))
+    distinguished = [p for p in profiles if p["distinguishing_attributes"]]
     return {
         "data": data,
         "charts": {c.id: c for c in charts},
@@ -615,6 +672,7 @@ def context(data: dict) -> dict:
         "clv_fitted": clv_fitted,
         "clv_current": data["clv_status"].get("current"),
         "clv_backtest": data["clv_backtest"][0] if data["clv_backtest"] else None,
+        "distinguished": distinguished,
     }
 
 

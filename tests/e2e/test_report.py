@@ -16,6 +16,7 @@ EXPECTED_CHARTS = {
     "elbow", "silhouette_by_k", "silhouette_plot", "scatter_3d", "pair_plots", "profile_chart",
     "stability_chart", "tier_cluster_heatmap", "named_treemap", "quality_chart",
     "migration_sankey", "sizes_over_time", "drift_trend", "clv_segment_value", "clv_calibration",
+    "attribute_index_heatmap",  # customer attributes: the sample profiles by country
 }
 
 

@@ -70,3 +70,56 @@ def test_damaged_workbook(tmp_path):
     path = write(tmp_path / "book.xlsx", "not a zip")
     with pytest.raises(InputError, match="cannot read book.xlsx as an Excel workbook"):
         ingest.prepare(path)
+
+
+# ---------------------------------------------------------------- the customer attributes file
+
+
+def test_customers_file_id_found_by_name_or_mapping_and_dialect_passed_as_customers_vars(tmp_path):
+    path = write(tmp_path / "crm.csv", "Customer ID;age;job\n12347.0;30;nurse\n", encoding="latin-1")
+    prepared = ingest.prepare_customers(path)
+    assert prepared.mapping == {"customer_id": "Customer ID"}
+    assert prepared.dbt_vars == {"customers_path": str(path), "customers_encoding": "utf-8",
+                                 "customers_csv_delimiter": ";", "customers_csv_quote": '"',
+                                 "customers_csv_escape": '"', "customers_csv_max_line_size": 2_000_000}
+    mapped = write(tmp_path / "mapped.csv", "crm_no,Ort\n7,K\xf6ln\n", encoding="latin-1")
+    prepared = ingest.prepare_customers(mapped, columns="customer_id=CRM_NO")
+    assert prepared.mapping == {"customer_id": "crm_no"}
+    assert prepared.dbt_vars["customers_columns"] == "customer_id=CRM_NO"
+    assert prepared.dbt_vars["customers_encoding"] == "latin-1"
+
+
+@pytest.mark.parametrize("text, columns, message", [
+    ("crm_no,age\n1,30\n", None, "missing required column customer_id in crm.csv; columns found: crm_no, age "
+                                 "(map yours with CUSTOMER_COLUMNS="),
+    ("crm_no,age\n1,30\n", "customer_id=cust", "CUSTOMER_COLUMNS maps customer_id to 'cust', which is not a column"),
+    ("crm_no,age\n1,30\n", "amount=age", "CUSTOMER_COLUMNS: 'amount' is not a canonical column (customer_id)"),
+    ("CustomerID,age\n", None, "input file has no data rows, only a header"),
+    ("CustomerID\n1\n2\n", None, "cannot read crm.csv as CSV: no delimiter"),  # one column: no attributes
+    ("CustomerID,age\n1,30\n2,40,extra,fields\n3,50\n", None, "cannot read crm.csv as CSV"),
+])
+def test_customers_file_problems_are_one_line(tmp_path, text, columns, message):
+    path = write(tmp_path / "crm.csv", text)
+    with pytest.raises(InputError) as raised:
+        ingest.prepare_customers(path, columns=columns)
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_customers_file_empty_or_utf16_is_refused(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match="input file is empty"):
+        ingest.prepare_customers(empty)
+    utf16 = tmp_path / "crm.csv"
+    utf16.write_bytes("CustomerID,age\n1,30\n".encode("utf-16"))
+    with pytest.raises(InputError, match="crm.csv is UTF-16 text: save it as UTF-8"):
+        ingest.prepare_customers(utf16)
+
+
+def test_customers_parquet_without_attribute_columns_is_refused(tmp_path):
+    import duckdb
+
+    path = tmp_path / "crm.parquet"
+    duckdb.sql(f"copy (select 1 as customer_id) to '{path}' (format parquet)")
+    with pytest.raises(InputError, match="no attribute columns in crm.parquet besides the customer id customer_id"):
+        ingest.prepare_customers(path)

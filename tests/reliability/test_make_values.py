@@ -36,3 +36,22 @@ def test_make_run_passes_data_columns_and_date_format_byte_for_byte(tmp_path):
     query = make(tmp_path, "-C", str(REPO), "query", f"SQL=select '{literal}' as odd, count(*) as n from marts.customer_rfm")
     assert query.returncode == 0, query.stderr
     assert ODD in query.stdout and "1410" in query.stdout.replace(",", "")
+
+
+def test_make_run_passes_customers_and_their_columns_byte_for_byte(tmp_path):
+    """CUSTOMERS and CUSTOMER_COLUMNS like DATA: and a header with quotes names an attribute safely."""
+    rows = sample_rows(3000)
+    data = write_csv(tmp_path / "orders.csv", list(HEADER), rows)
+    customers = sorted({row[6] for row in rows if row[6]})
+    crm = write_csv(tmp_path / f"crm {ODD}.csv", [f"Kunde {ODD}", ODD],
+                    [[customer, "yes" if i % 2 else "no"] for i, customer in enumerate(customers)])
+    result = make(tmp_path, "-f", str(REPO / "Makefile"), "-C", str(REPO), "run", f"DATA={data}",
+                  f"CUSTOMERS={crm}", f"CUSTOMER_COLUMNS=customer_id=Kunde {ODD}")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert not (REPO / "PWNED").exists() and not (tmp_path / "PWNED").exists()
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "segments.duckdb"), read_only=True) as con:
+        values = con.execute("select attribute_value, count(*) from intermediate.int_customer_attributes "
+                             "where attribute_name = ? group by 1 order by 1", [ODD]).fetchall()
+    assert [value for value, _ in values] == ["no", "yes"] and sum(n for _, n in values) > 100

@@ -43,10 +43,14 @@ select
     coalesce(backtest.strategy_contradicted, false) as strategy_contradicted,
     cast(profiles.expected_revenue as double) as expected_revenue,
     cast(profiles.expected_revenue / nullif(totals.expected_revenue, 0) as double) as expected_revenue_share,
-    cast(profiles.mean_churn_risk as double) as mean_churn_risk
+    cast(profiles.mean_churn_risk as double) as mean_churn_risk,
+    attribute_highlights.distinguishing_attributes
 from {{ ref('rfm_named_segments') }} as segments
 cross join totals
 left join profiles
     on segments.named_segment = profiles.named_segment
 left join backtest
     on segments.named_segment = backtest.segment
+left join {{ ref('int_segment_attribute_highlights') }} as attribute_highlights
+    on attribute_highlights.lens = 'named_segment'
+    and segments.named_segment = attribute_highlights.segment

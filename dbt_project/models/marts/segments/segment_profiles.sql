@@ -66,7 +66,8 @@ select
     coalesce(backtest.strategy_contradicted, false) as strategy_contradicted,
     cast(profiles.expected_revenue as double) as expected_revenue,
     cast(profiles.expected_revenue / sum(profiles.expected_revenue) over () as double) as expected_revenue_share,
-    cast(profiles.mean_churn_risk as double) as mean_churn_risk
+    cast(profiles.mean_churn_risk as double) as mean_churn_risk,
+    attribute_highlights.distinguishing_attributes
 from profiles
 join {{ ref('cluster_centroids') }} as centroids
     on profiles.cluster_id = centroids.cluster_id
@@ -74,3 +75,6 @@ join {{ ref('cluster_stability') }} as stability
     on profiles.cluster_id = stability.cluster_id
 left join backtest
     on profiles.cluster_id = backtest.cluster_id
+left join {{ ref('int_segment_attribute_highlights') }} as attribute_highlights
+    on attribute_highlights.lens = 'cluster'
+    and profiles.segment_name = attribute_highlights.segment

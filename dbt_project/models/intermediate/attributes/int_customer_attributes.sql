@@ -1,0 +1,125 @@
+-- Every customer x every attribute (long): the accepted rows of the customer attributes file
+-- plus the transactions' country (unless the file has its own `country` column), so profiles
+-- work without a file. Per-customer personal data: never published (intermediate schema).
+-- An attribute is numeric when every value it has parses as a finite number, else categorical.
+-- attribute_value is what profiles count: the category (values held by fewer than var
+-- attribute_min_group_size customers in all are pooled as '(other)', so a rare value never
+-- reaches a published table), or the numeric value's bin (var attribute_numeric_bins equal-count
+-- bins of the whole base; equal values share a bin) labelled e.g. '25-34'; '(missing)' when none.
+{%- set min_group = var('attribute_min_group_size') | int %}
+{%- set bins = [var('attribute_numeric_bins') | int, 2] | max %}
+
+with accepted as (
+    select attributes.customer_id, attributes.attribute_name, attributes.attribute_value
+    from {{ ref('stg_crm__customer_attributes') }} as attributes
+    join {{ ref('int_customer_attribute_rows_checked') }} as checked
+        on attributes.read_order = checked.read_order
+    where checked.reject_reason is null
+),
+
+given_values as (
+    select customer_id, attribute_name, attribute_value from accepted
+    union all
+    select customer_id, 'country' as attribute_name, country as attribute_value
+    from {{ ref('customer_rfm') }}
+    where not exists (select 1 from accepted where lower(accepted.attribute_name) = 'country')
+),
+
+attribute_types as (
+    select
+        attribute_name,
+        case
+            when count(attribute_value) > 0
+                and count(attribute_value) = count(case when isfinite(try_cast(attribute_value as double)) then 1 end)
+                then 'numeric'
+            else 'categorical'
+        end as attribute_type
+    from given_values
+    group by attribute_name
+),
+
+-- every customer has every attribute, missing when the file has no value for them
+customer_values as (
+    select
+        customers.customer_id,
+        attribute_types.attribute_name,
+        attribute_types.attribute_type,
+        given_values.attribute_value as given_value,
+        case when attribute_types.attribute_type = 'numeric'
+            then try_cast(given_values.attribute_value as double) end as value_number
+    from {{ ref('customer_rfm') }} as customers
+    cross join attribute_types
+    left join given_values
+        on customers.customer_id = given_values.customer_id
+        and attribute_types.attribute_name = given_values.attribute_name
+),
+
+cut_points as (
+    select distinct attribute_name, cut_point
+    from (
+        select
+            attribute_name,
+            unnest(quantile_disc(value_number, [
+                {%- for i in range(1, bins) %}{{ i / bins }}{{ ", " if not loop.last }}{% endfor -%}
+            ])) as cut_point
+        from customer_values
+        where value_number is not null
+        group by attribute_name
+    ) as quantiles
+),
+
+whole_numbers as (
+    select attribute_name, bool_and(value_number = round(value_number)) as is_whole
+    from customer_values
+    where value_number is not null
+    group by attribute_name
+),
+
+bins as (
+    select
+        customer_values.customer_id,
+        customer_values.attribute_name,
+        count(case when cut_points.cut_point <= customer_values.value_number then 1 end) as bin_number,
+        max(case when cut_points.cut_point <= customer_values.value_number then cut_points.cut_point end) as lower_cut,
+        min(case when cut_points.cut_point > customer_values.value_number then cut_points.cut_point end) as upper_cut
+    from customer_values
+    join cut_points
+        on customer_values.attribute_name = cut_points.attribute_name
+    where customer_values.value_number is not null
+    group by customer_values.customer_id, customer_values.attribute_name
+),
+
+category_sizes as (
+    select attribute_name, given_value, count(*) as customers
+    from customer_values
+    where attribute_type = 'categorical' and given_value is not null
+    group by attribute_name, given_value
+)
+
+select
+    customer_values.customer_id,
+    customer_values.attribute_name,
+    customer_values.attribute_type,
+    customer_values.value_number,
+    case
+        when customer_values.given_value is null then '(missing)'
+        when customer_values.attribute_type = 'categorical' and category_sizes.customers < {{ min_group }} then '(other)'
+        when customer_values.attribute_type = 'categorical' then customer_values.given_value
+        when bins.lower_cut is null then 'under ' || {{ attribute_number_label('bins.upper_cut') }}
+        when bins.upper_cut is null then {{ attribute_number_label('bins.lower_cut') }} || '+'
+        when whole_numbers.is_whole and bins.upper_cut - 1 = bins.lower_cut then {{ attribute_number_label('bins.lower_cut') }}
+        when whole_numbers.is_whole
+            then {{ attribute_number_label('bins.lower_cut') }} || '-' || {{ attribute_number_label('bins.upper_cut - 1') }}
+        else {{ attribute_number_label('bins.lower_cut') }} || ' to under ' || {{ attribute_number_label('bins.upper_cut') }}
+    end as attribute_value,
+    -- numeric bins in order (0 = lowest); categories and '(missing)' have none
+    cast(bins.bin_number as integer) as value_order
+from customer_values
+left join bins
+    on customer_values.customer_id = bins.customer_id
+    and customer_values.attribute_name = bins.attribute_name
+left join whole_numbers
+    on customer_values.attribute_name = whole_numbers.attribute_name
+left join category_sizes
+    on customer_values.attribute_name = category_sizes.attribute_name
+    and customer_values.given_value = category_sizes.given_value

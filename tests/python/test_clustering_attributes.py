@@ -1,0 +1,84 @@
+"""Behaviour + attribute clustering (rfm_segments.clustering.encode_attributes): quick, seeded, no I/O."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from rfm_segments.clustering import ClusteringError, encode_attributes, evaluate_k, fit_clusters
+from rfm_segments.stability import add_k_evidence, cluster_stability
+
+
+def long_attributes(frame: pd.DataFrame, numeric: tuple[str, ...]) -> pd.DataFrame:
+    """A wide per-customer frame as int_customer_attributes rows (None = missing)."""
+    rows = []
+    for column in frame.columns.drop("customer_id"):
+        for customer_id, value in zip(frame.customer_id, frame[column]):
+            is_numeric, absent = column in numeric, pd.isna(value)
+            rows.append({"customer_id": customer_id, "attribute_name": column,
+                         "attribute_type": "numeric" if is_numeric else "categorical",
+                         "value_number": float(value) if is_numeric and not absent else np.nan,
+                         "attribute_value": "(missing)" if absent else str(value)})
+    return pd.DataFrame(rows)
+
+
+def test_encoding_scales_each_attribute_to_one_unit_and_counts_missing_values():
+    ids = pd.Series(["a", "b", "c", "d"])
+    wide = pd.DataFrame({"customer_id": ["d", "c", "b", "a"], "age": [40, None, 20, 30],
+                         "job": ["nurse", "nurse", None, "teacher"]})
+    features, encoding = encode_attributes(ids, long_attributes(wide, ("age",)), weight=1.0)
+    assert list(features.customer_id) == ["a", "b", "c", "d"]
+    assert encoding.features == {"attribute__0": "age", "attribute__1": "job=nurse", "attribute__2": "job=teacher"}
+    assert encoding.missing == {"age": 1, "job": 1}
+    # age a=30, b=20, c=missing -> median 30, d=40; standardised, times sqrt(1 * 3 / 2 attributes)
+    age = np.array([30.0, 20.0, 30.0, 40.0])
+    expected = (age - age.mean()) / age.std() * np.sqrt(1.5)
+    assert np.allclose(features["attribute__0"], expected)
+    # the job block (two standardised indicators / sqrt(2)) has total variance 1 before weighting
+    block = features[["attribute__1", "attribute__2"]].to_numpy() / np.sqrt(1.5)
+    assert block.var(axis=0).sum() == pytest.approx(1.0)
+    assert features.drop(columns="customer_id").var(axis=0, ddof=0).sum() == pytest.approx(3.0)
+    # b has no job: no category (its indicators sit at minus the mean)
+    assert features.loc[1, "attribute__1"] < 0 and features.loc[1, "attribute__2"] < 0
+    with pytest.raises(ClusteringError, match="weight must be positive"):
+        encode_attributes(ids, long_attributes(wide, ("age",)), weight=0)
+
+
+def planted_customers(seed: int = 3, n: int = 600) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Identical behaviour in two halves that differ only by occupation and age."""
+    rng = np.random.default_rng(seed)
+    group = np.arange(n) % 2
+    rfm = pd.DataFrame({"customer_id": [f"c{i:04d}" for i in range(n)],
+                        "recency_days": rng.integers(1, 300, n), "frequency": rng.integers(1, 20, n),
+                        "monetary": rng.lognormal(6, 1, n)})
+    wide = pd.DataFrame({"customer_id": rfm.customer_id,
+                         "age": np.where(group == 1, rng.integers(25, 35, n), rng.integers(50, 80, n)),
+                         "job": np.where(group == 1, "nurse", "teacher")})
+    wide.loc[::50, "age"] = None
+    return rfm, long_attributes(wide, ("age",)), group
+
+
+def test_attributes_change_the_clusters_only_when_added():
+    rfm, attributes, group = planted_customers()
+    behaviour = fit_clusters(rfm, n_clusters=2, seed=1)
+    features, encoding = encode_attributes(rfm.customer_id, attributes, weight=2.0)
+    both = fit_clusters(rfm.merge(features, on="customer_id"), n_clusters=2, seed=1)
+    assert encoding.missing == {"age": 12, "job": 0}
+    assert adjusted_rand_score(group, both.cluster_id) > 0.95  # the planted split is found
+    assert adjusted_rand_score(group, behaviour.cluster_id) < 0.05  # behaviour alone cannot see it
+    # named by behaviour (the attribute dimensions never become a name's qualifier)
+    assert both.segment_name.nunique() == 2 and not both.segment_name.str.contains("attribute").any()
+
+
+def test_k_evidence_and_stability_take_the_attribute_features_unchanged():
+    rfm, attributes, group = planted_customers()
+    features, _ = encode_attributes(rfm.customer_id, attributes, weight=2.0)
+    combined = rfm.merge(features, on="customer_id")
+    evaluation = evaluate_k(combined, k_min=2, k_max=4, seed=1)
+    assert evaluation.set_index("k").silhouette.idxmax() == 2
+    labels = fit_clusters(combined, n_clusters=2, seed=1)
+    stability = cluster_stability(combined, labels, n_resamples=5, seed=1, sample_size=300)
+    assert (stability.mean_jaccard > 0.95).all()
+    evidence = add_k_evidence(evaluation, combined, n_resamples=3, seed=1, sample_size=300)
+    assert evidence.set_index("k").stability_min_jaccard[2] > 0.9
