@@ -101,7 +101,8 @@ def test_superset_style_sqlalchemy_with_duckdb_1_4_reads_the_marts(
     report = read_with(python, serving, tmp_path, "--sqlalchemy")
     assert report["duckdb_version"] == SQLALCHEMY_DUCKDB
     assert report["tables"] == build_fingerprints(sample_db)
-    assert "customer_segments" in report["sqlalchemy_tables"] and len(report["sqlalchemy_tables"]) == 24  # marts schema (18 + 4 CLV marts + 2 customer attribute marts)
+    # the marts schema: 18 + 4 CLV marts + 3 customer attribute marts
+    assert "customer_segments" in report["sqlalchemy_tables"] and len(report["sqlalchemy_tables"]) == 25
     assert report["sqlalchemy_columns"][:3] == ["customer_id", "country", "recency_days"]
     assert report["sqlalchemy_table_comment"].startswith("The mart BI tools query")
     with duckdb.connect(str(sample_db), read_only=True) as con:

@@ -24,5 +24,5 @@ select
 from file_rows
 left join copies
     on file_rows.customer_id = copies.customer_id
-left join {{ ref('customer_rfm') }} as customers
+left join {{ ref('int_customer_rfm') }} as customers
     on file_rows.customer_id = customers.customer_id

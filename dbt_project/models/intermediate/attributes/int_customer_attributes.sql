@@ -21,7 +21,7 @@ given_values as (
     select customer_id, attribute_name, attribute_value from accepted
     union all
     select customer_id, 'country' as attribute_name, country as attribute_value
-    from {{ ref('customer_rfm') }}
+    from {{ ref('int_customer_countries') }}
     where not exists (select 1 from accepted where lower(accepted.attribute_name) = 'country')
 ),
 
@@ -47,7 +47,7 @@ customer_values as (
         given_values.attribute_value as given_value,
         case when attribute_types.attribute_type = 'numeric'
             then try_cast(given_values.attribute_value as double) end as value_number
-    from {{ ref('customer_rfm') }} as customers
+    from {{ ref('int_customer_rfm') }} as customers
     cross join attribute_types
     left join given_values
         on customers.customer_id = given_values.customer_id

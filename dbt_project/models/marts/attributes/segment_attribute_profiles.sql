@@ -133,11 +133,11 @@ indexed as (
 distinguishing as (
     select
         lens, segment, attribute_name, attribute_value,
-        row_number() over (partition by lens, segment order by share_difference desc, attribute_name) as distinguishing_rank
+        row_number() over (partition by lens, segment order by share_difference desc, attribute_name asc) as distinguishing_rank
     from (
         select
             *,
-            row_number() over (partition by lens, segment, attribute_name order by share_difference desc, attribute_value) as value_rank
+            row_number() over (partition by lens, segment, attribute_name order by share_difference desc, attribute_value asc) as value_rank
         from indexed
         where not is_suppressed
             and attribute_value not in ('(missing)', '(other)')

@@ -1,18 +1,11 @@
 -- RFM features per customer as of the as-of date (int_customer_rfm: the latest snapshot of the
--- one RFM query), with today's country and cancelled value.
+-- one RFM query), with today's country (int_customer_countries) and cancelled value.
 with rfm as (
     select * from {{ ref('int_customer_rfm') }}
 ),
 
 as_of as (
     select as_of_date from {{ ref('int_rfm_as_of_date') }}
-),
-
-sales as (
-    select sales.*
-    from {{ ref('int_transactions_cleaned') }} as sales
-    cross join as_of
-    where sales.invoice_date < as_of.as_of_date
 ),
 
 cancellations as (
@@ -26,21 +19,8 @@ cancellations as (
     group by 1
 ),
 
--- A customer's country is the one on most of their lines (latest wins a tie).
 countries as (
-    select customer_id, country
-    from (
-        select
-            customer_id,
-            country,
-            row_number() over (
-                partition by customer_id
-                order by count(*) desc, max(invoiced_at) desc, country
-            ) as country_rank
-        from sales
-        group by customer_id, country
-    ) as ranked
-    where country_rank = 1
+    select * from {{ ref('int_customer_countries') }}
 )
 
 select

@@ -51,6 +51,6 @@ left join profiles
     on segments.named_segment = profiles.named_segment
 left join backtest
     on segments.named_segment = backtest.segment
-left join {{ ref('int_segment_attribute_highlights') }} as attribute_highlights
+left join {{ ref('segment_attribute_highlights') }} as attribute_highlights
     on attribute_highlights.lens = 'named_segment'
     and segments.named_segment = attribute_highlights.segment

@@ -75,6 +75,6 @@ join {{ ref('cluster_stability') }} as stability
     on profiles.cluster_id = stability.cluster_id
 left join backtest
     on profiles.cluster_id = backtest.cluster_id
-left join {{ ref('int_segment_attribute_highlights') }} as attribute_highlights
+left join {{ ref('segment_attribute_highlights') }} as attribute_highlights
     on attribute_highlights.lens = 'cluster'
     and profiles.segment_name = attribute_highlights.segment

@@ -1,5 +1,5 @@
 -- Per lens and segment, its most distinguishing attributes as one readable line, e.g.
--- "over-represented: age 25-34 (x1.8), country Germany (x2.1)" (marts.segment_attribute_profiles
+-- "over-represented: age 25-34 (x1.8), country Germany (x2.1)" (segment_attribute_profiles
 -- distinguishing_rank); null when no attribute value is over-represented enough.
 select
     lens,
