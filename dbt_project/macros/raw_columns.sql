@@ -18,6 +18,11 @@
     {{ return(var('raw_path', env_var('SEGMENTS_RAW', var('sample_raw_path')))) }}
 {%- endmacro %}
 
+{# Where a reader that keeps malformed lines as rows (Spark's PERMISSIVE CSV) puts their text. #}
+{% macro raw_corrupt_record_column() -%}
+    {{ return('_rfm_corrupt_record') }}
+{%- endmacro %}
+
 {% macro raw_file_is_parquet() -%}
     {{ return(raw_file_path().lower().endswith('.parquet')) }}
 {%- endmacro %}
@@ -26,11 +31,19 @@
    `"` is doubled: a header can never close the quote and add SQL (adapter.quote does not escape).
    Every place that names a file column goes through here. #}
 {% macro quote_file_column(name) -%}
+    {{ adapter.dispatch('quote_file_column')(name) }}
+{%- endmacro %}
+
+{% macro default__quote_file_column(name) -%}
     "{{ name | string | replace('"', '""') }}"
 {%- endmacro %}
 
 {# A value from a var or a file as a SQL string literal (`'` doubled). #}
 {% macro quote_text(value) -%}
+    {{ adapter.dispatch('quote_text')(value) }}
+{%- endmacro %}
+
+{% macro default__quote_text(value) -%}
     '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
 
@@ -67,7 +80,7 @@
     {%- if not execute -%}{{ return(resolved) }}{%- endif -%}
 
     {%- set described = run_query('describe select * from ' ~ relation) -%}
-    {%- for row in described.rows -%}
+    {%- for row in described.rows if row[0] != raw_corrupt_record_column() -%}
         {%- do resolved.found.append({'name': row[0], 'type': row[1] | upper}) -%}
     {%- endfor -%}
     {%- set found_names = resolved.found | map(attribute='name') | list -%}
@@ -107,8 +120,8 @@
 
 {# The text of a resolved file column (every value as text, as a CSV gives it), or a typed null. #}
 {% macro raw_column_text(column) -%}
-    {%- if column is none -%} cast(null as {{ api.Column.translate_type('varchar') }})
-    {%- else -%} cast({{ quote_file_column(column.name) }} as {{ api.Column.translate_type('varchar') }})
+    {%- if column is none -%} cast(null as {{ dbt.type_string() }})
+    {%- else -%} cast({{ quote_file_column(column.name) }} as {{ dbt.type_string() }})
     {%- endif -%}
 {%- endmacro %}
 

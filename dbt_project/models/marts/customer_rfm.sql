@@ -58,7 +58,7 @@ select
     cast(per_customer.frequency as integer) as frequency,
     cast(per_customer.monetary_exact as decimal(18, 2)) as monetary,
     cast({{ dbt.datediff('per_customer.first_purchase_date', 'as_of.as_of_date', 'day') }} as integer) as tenure_days,
-    cast(per_customer.monetary_exact / per_customer.frequency as decimal(18, 2)) as average_order_value,
+    {{ money_per('per_customer.monetary_exact', 'per_customer.frequency') }} as average_order_value,
     coalesce(cancellations.cancelled_value, 0) as cancelled_value,
     as_of.as_of_date
 from per_customer

@@ -1,0 +1,153 @@
+{# Apache Spark (dbt-spark, docs/spark.md): the Spark side of every engine difference. Each macro
+   here is the spark__ implementation of a macro dispatched from macros/ (the DuckDB or standard
+   SQL form sits beside the dispatcher as default__), so models never test the engine. #}
+
+{# Spark SQL string literals treat a backslash as an escape, so `\` and `'` are both escaped. #}
+{% macro spark__quote_text(value) -%}
+    '{{ value | string | replace("\\", "\\\\") | replace("'", "\\'") }}'
+{%- endmacro %}
+
+{% macro spark__quote_file_column(name) -%}
+    `{{ name | string | replace('`', '``') }}`
+{%- endmacro %}
+
+{# dbt-spark's safe_cast is a plain cast, which fails the build under ANSI mode. #}
+{% macro spark__safe_cast(field, type) -%}
+    try_cast({{ field }} as {{ type }})
+{%- endmacro %}
+
+{% macro spark__parse_timestamp_with_format(text, format) -%}
+    try_to_timestamp({{ text }}, {{ quote_text(java_datetime_pattern(format)) }})
+{%- endmacro %}
+
+{# Spark's cast reads ISO text with a UTC offset ('...+02', '...Z') as that instant, shown in the
+   session time zone (UTC in the profile), and text without one as UTC. #}
+{% macro spark__parse_iso_timestamp(text) -%}
+    try_cast({{ text }} as timestamp)
+{%- endmacro %}
+
+{% macro spark__timestamp_in_utc(expr) -%}
+    {{ expr }}
+{%- endmacro %}
+
+{% macro spark__is_finite(expr) -%}
+    (not isnan({{ expr }}) and abs({{ expr }}) < double('infinity'))
+{%- endmacro %}
+
+{% macro spark__integer_divide(dividend, divisor) -%}
+    (({{ dividend }}) div ({{ divisor }}))
+{%- endmacro %}
+
+{% macro spark__numbered_copies(count_column, copy_name) -%}
+    lateral view explode(sequence(1, cast({{ count_column }} as int))) numbered_copies as {{ copy_name }}
+{%- endmacro %}
+
+{% macro spark__text_list_agg(expr, delimiter) -%}
+    array_join(array_sort(collect_set({{ expr }})), {{ quote_text(delimiter) }})
+{%- endmacro %}
+
+{# The raw file as table retail.transaction_lines (the source), re-created on every run: a CSV
+   read as text in PERMISSIVE mode, where a line the reader cannot split into the header's fields
+   keeps its raw text in column _corrupt_record (stg_retail__malformed_lines), or a Parquet file.
+   The header is read first (a table without a schema), because the corrupt-record column only
+   fills when it is part of an explicit schema. #}
+{% macro spark__create_raw_source() -%}
+    {%- set raw = source('retail', 'transaction_lines') -%}
+    {%- set path = raw_file_path() -%}
+    {%- set header_table = raw.schema ~ '.transaction_lines_header' -%}
+    {%- if raw_file_is_parquet() -%}
+        {%- set options = {'path': path} -%}
+    {%- else -%}
+        {%- set quote = var('raw_csv_quote', '"') -%}
+        {%- set options = {
+            'path': path, 'header': 'true', 'inferSchema': 'false', 'mode': 'PERMISSIVE',
+            'columnNameOfCorruptRecord': raw_corrupt_record_column(),
+            'encoding': var('raw_encoding', 'utf-8'), 'quote': quote,
+            'escape': var('raw_csv_escape', none) or quote, 'multiLine': 'false',
+            'enforceSchema': 'false'} -%}
+        {%- if var('raw_csv_delimiter', none) -%}{%- do options.update({'sep': var('raw_csv_delimiter')}) -%}{%- endif -%}
+    {%- endif -%}
+    {%- set format = 'parquet' if raw_file_is_parquet() else 'csv' -%}
+    {%- set option_sql -%}
+        options ({% for key, value in options.items() %}{{ quote_text(key) }} {{ quote_text(value) }}{{ ", " if not loop.last }}{% endfor %})
+    {%- endset -%}
+    {%- do run_query('create database if not exists ' ~ raw.schema) -%}
+    {%- do run_query('drop table if exists ' ~ header_table) -%}
+    {%- do run_query('drop table if exists ' ~ raw) -%}
+    {%- if format == 'csv' -%}
+        {%- do run_query('create table ' ~ header_table ~ ' using csv ' ~ option_sql) -%}
+        {%- set columns = [] -%}
+        {%- for row in run_query('describe table ' ~ header_table).rows if row[0] and not row[0].startswith('#') -%}
+            {%- do columns.append(quote_file_column(row[0]) ~ ' string') -%}
+        {%- endfor -%}
+        {%- do run_query('drop table ' ~ header_table) -%}
+        {%- do columns.append(quote_file_column(raw_corrupt_record_column()) ~ ' string') -%}
+        {%- do run_query('create table ' ~ raw ~ ' (' ~ columns | join(', ') ~ ') using csv ' ~ option_sql) -%}
+    {%- else -%}
+        {%- do run_query('create table ' ~ raw ~ ' using parquet ' ~ option_sql) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__check_raw_input() -%}
+    {%- if execute and raw_input_is_selected() -%}
+        {%- do create_raw_source() -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{# Lines the CSV reader could not split: the rows with a corrupt record. Spark's reader does not
+   number lines, so line_number is empty here (the raw text identifies the line). Spark refuses a
+   scan that reads only the corrupt-record column, hence the always-true test on a file column. #}
+{% macro spark__malformed_raw_lines(raw) -%}
+{%- set file_column = raw_transaction_columns(raw).found[0].name if execute else none %}
+select
+    cast(null as bigint) as line_number,
+    {{ quote_file_column(raw_corrupt_record_column()) }} as raw_line,
+    'the line does not split into the header\'s fields' as reader_error
+from {{ raw }}
+where {{ quote_file_column(raw_corrupt_record_column()) }} is not null
+{%- if file_column is not none %}
+    and ({{ quote_file_column(file_column) }} is null or length({{ quote_file_column(file_column) }}) >= 0)
+{%- endif %}
+{%- endmacro %}
+
+{% macro spark__raw_file_physical_lines() -%}
+    select count(*) as lines from text.{{ quote_file_column(raw_file_path()) }} where value <> ''
+{%- endmacro %}
+
+{% macro spark__raw_file_parquet_records() -%}
+    select count(*) as records from {{ source('retail', 'transaction_lines') }}
+{%- endmacro %}
+
+{# Publishing for BI (main.dbt_invocations, `make publish`) reads the DuckDB warehouse; a Spark
+   build is reported by the command that ran it (python -m rfm_segments run --engine spark). #}
+{% macro spark__record_dbt_invocation_start() -%}{%- endmacro %}
+{% macro spark__record_dbt_invocation_end(results) -%}{%- endmacro %}
+
+{# dbt-spark's session seed loader formats bound values into the SQL unquoted (a `'` breaks the
+   statement, an empty cell becomes the text 'None'): values go in as escaped literals instead. #}
+{% macro spark__load_csv_rows(model, agate_table) -%}
+    {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set statements = [] -%}
+    {%- for chunk in agate_table.rows | batch(get_batch_size()) -%}
+        {%- set sql -%}
+            insert into {{ this.render() }} values
+            {% for row in chunk -%}
+                ({%- for value in row -%}
+                    {%- set col_name = agate_table.column_names[loop.index0] -%}
+                    {%- set type = column_override.get(col_name, adapter.convert_type(agate_table, loop.index0)) -%}
+                    cast({{ 'null' if value is none else quote_text(value) }} as {{ type }})
+                    {{- ", " if not loop.last }}
+                {%- endfor -%}){{ "," if not loop.last }}
+            {% endfor %}
+        {%- endset -%}
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {%- if loop.first -%}{%- do statements.append(sql) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(statements[0] if statements else '') }}
+{%- endmacro %}
+
+{# Contracts (YAML data_type) and casts name text `varchar`, the SQL standard's word, which Spark
+   accepts only with a length: a plain `varchar` is Spark's `string`. #}
+{% macro spark__cast(field, type) -%}
+    cast({{ field }} as {{ 'string' if type | trim | lower in ('varchar', 'text') else type }})
+{%- endmacro %}
