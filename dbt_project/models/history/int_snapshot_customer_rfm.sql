@@ -3,7 +3,7 @@
     unique_key='snapshot_date',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
-    post_hook="delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }})"
+    post_hook="{{ delete_stale_snapshots(this, ref('int_snapshot_dates')) }}"
 ) }}
 -- Recency, frequency and monetary per customer per snapshot, from the valid sales strictly
 -- before the snapshot date only (the definitions of marts.customer_rfm, one query for all dates).

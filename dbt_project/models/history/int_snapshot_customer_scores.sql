@@ -3,7 +3,7 @@
     unique_key='snapshot_date',
     incremental_strategy='delete+insert',
     on_schema_change='sync_all_columns',
-    post_hook="delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }})"
+    post_hook="{{ delete_stale_snapshots(this, ref('int_snapshot_dates')) }}"
 ) }}
 -- Scores and tier per customer per snapshot (named segments: int_snapshot_customer_named_segments), with quartile cut points recomputed
 -- per snapshot by the same macros as the current marts (quartile_cut_points, quartile_score,
