@@ -18,11 +18,6 @@
     {{ return(var('raw_path', env_var('SEGMENTS_RAW', var('sample_raw_path')))) }}
 {%- endmacro %}
 
-{# Where a reader that keeps malformed lines as rows (Spark's PERMISSIVE CSV) puts their text. #}
-{% macro raw_corrupt_record_column() -%}
-    {{ return('_rfm_corrupt_record') }}
-{%- endmacro %}
-
 {% macro raw_file_is_parquet() -%}
     {{ return(raw_file_path().lower().endswith('.parquet')) }}
 {%- endmacro %}
@@ -80,7 +75,7 @@
     {%- if not execute -%}{{ return(resolved) }}{%- endif -%}
 
     {%- set described = run_query('describe select * from ' ~ relation) -%}
-    {%- for row in described.rows if row[0] != raw_corrupt_record_column() -%}
+    {%- for row in described.rows -%}
         {%- do resolved.found.append({'name': row[0], 'type': row[1] | upper}) -%}
     {%- endfor -%}
     {%- set found_names = resolved.found | map(attribute='name') | list -%}

@@ -73,12 +73,10 @@ def duckdb_build(tmp_path_factory, dbt_vars, spark_build) -> Path:
     # The same nodes as the Spark build, and the two Python models its clustering step replaces.
     selected = [f"+{name}" for name in ("data_quality_summary", "rejected_transactions", "customer_rfm_tiers",
                                          "rfm_cut_points", "int_customer_named_segments", "customer_clusters")]
-    result = subprocess.run([str(Path(sys.executable).with_name("dbt")), "run", "--vars", json.dumps(dbt_vars),
-                             "--select", *selected], cwd=REPO / "dbt_project", env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-4000:]
-    seeds = subprocess.run([str(Path(sys.executable).with_name("dbt")), "seed"], cwd=REPO / "dbt_project", env=env,
-                           capture_output=True, text=True)
-    assert seeds.returncode == 0, seeds.stdout[-4000:]
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    for args in (["seed"], ["run", "--vars", json.dumps(dbt_vars), "--select", *selected]):
+        result = subprocess.run([dbt, *args], cwd=REPO / "dbt_project", env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout[-4000:]
     return db
 
 
@@ -179,20 +177,35 @@ def test_clustering_step_gives_the_dbt_python_models_answers(spark_build, duckdb
     assert clusters["cluster_id"].nunique() == made.chosen_k >= 2
 
 
-def test_customer_ids_keep_inner_zeros_on_both_engines(spark_build, duckdb_build):
-    """Macro normalize_customer_id, compiled by dbt for each engine ('[.]0+$', not '\\.0+$')."""
+def values_on_both_engines(duckdb_build, expressions: list[str]) -> tuple[list, list]:
+    """Each dbt-compiled SQL expression (Jinja) evaluated on Spark and on DuckDB, in order."""
     from dbt.cli.main import dbtRunner
 
-    ids = ["12900", "12900.0", "12923.00", "00120", "12900.5", " 12900 "]
-    expected = ["12900", "12900", "12923", "00120", "12900.5", "12900"]
-    inline = " union all ".join(
-        f"select {n} as n, {{{{ normalize_customer_id(\"'{value}'\") }}}} as id" for n, value in enumerate(ids))
-    result = dbtRunner().invoke(["show", "--project-dir", str(REPO / "dbt_project"), "--target", "spark",
-                                 "--inline", f"select id from ({inline}) order by n", "--limit", "10"])
-    assert result.success, result.exception
-    assert [row[0] for row in result.result.results[0].agate_table.rows] == expected
-    compiled = subprocess.run(
-        [str(Path(sys.executable).with_name("dbt")), "compile", "--quiet", "--inline", f"select id from ({inline}) order by n"],
-        cwd=REPO / "dbt_project", env=dict(os.environ, SEGMENTS_DB=str(duckdb_build)), capture_output=True, text=True)
+    inline = " union all ".join(f"select {n} as n, {expression} as v" for n, expression in enumerate(expressions))
+    query = f"select v from ({inline}) order by n"
+    shown = dbtRunner().invoke(["show", "--project-dir", str(REPO / "dbt_project"), "--target", "spark",
+                                "--inline", query, "--limit", str(len(expressions))])
+    assert shown.success, shown.exception
+    on_spark = [row[0] for row in shown.result.results[0].agate_table.rows]
+    compiled = subprocess.run([str(Path(sys.executable).with_name("dbt")), "compile", "--quiet", "--inline", query],
+                              cwd=REPO / "dbt_project", env=dict(os.environ, SEGMENTS_DB=str(duckdb_build)),
+                              capture_output=True, text=True)
     assert compiled.returncode == 0, compiled.stdout[-2000:]
-    assert [row[0] for row in duckdb.sql(compiled.stdout).fetchall()] == expected
+    return on_spark, [row[0] for row in duckdb.sql(compiled.stdout).fetchall()]
+
+
+def test_customer_ids_keep_inner_zeros_on_both_engines(duckdb_build, spark_build):
+    """Macro normalize_customer_id: '[.]0+$', not '\\.0+$' (which Spark reads as '.0+$')."""
+    ids = ["12900", "12900.0", "12923.00", "00120", "12900.5", " 12900 "]
+    on_spark, on_duckdb = values_on_both_engines(
+        duckdb_build, [f"{{{{ normalize_customer_id(\"'{value}'\") }}}}" for value in ids])
+    assert on_spark == on_duckdb == ["12900", "12900", "12923", "00120", "12900.5", "12900"]
+
+
+def test_date_formats_parse_alike_on_both_engines(duckdb_build, spark_build):
+    """var raw_date_format (strptime) as DuckDB reads it and, translated, as Spark reads it."""
+    cases = [("09/12/2011 08:05", "%d/%m/%Y %H:%M"), ("2011-12-09T08:05:07", "%Y-%m-%dT%H:%M:%S"),
+             ("20111209", "%Y%m%d"), ("31/02/2011 08:05", "%d/%m/%Y %H:%M"), ("not a date", "%d/%m/%Y")]
+    on_spark, on_duckdb = values_on_both_engines(
+        duckdb_build, [f"cast({{{{ parse_timestamp(\"'{text}'\", '{fmt}') }}}} as string)" for text, fmt in cases])
+    assert on_spark == on_duckdb == ["2011-12-09 08:05:00", "2011-12-09 08:05:07", "2011-12-09 00:00:00", None, None]

@@ -46,45 +46,67 @@
     array_join(array_sort(collect_set({{ expr }})), {{ quote_text(delimiter) }})
 {%- endmacro %}
 
-{# The raw file as table retail.transaction_lines (the source), re-created on every run: a CSV
-   read as text in PERMISSIVE mode, where a line the reader cannot split into the header's fields
-   keeps its raw text in column _corrupt_record (stg_retail__malformed_lines), or a Parquet file.
-   The header is read first (a table without a schema), because the corrupt-record column only
-   fills when it is part of an explicit schema. #}
+{# The raw file as relation retail.transaction_lines (the source), re-created on every run.
+   A CSV is read as text lines, each split by from_csv against the header's columns in PERMISSIVE
+   mode: a line with too many or too few fields (or one that does not parse) gets its text in the
+   corrupt-record field. (The CSV table reader, once it prunes columns, pads or drops fields
+   silently.) Well-formed lines are the source; malformed ones, with their raw text, are view
+   retail.transaction_lines_malformed (stg_retail__malformed_lines). The text must be UTF-8. #}
 {% macro spark__create_raw_source() -%}
     {%- set raw = source('retail', 'transaction_lines') -%}
     {%- set path = raw_file_path() -%}
+    {%- set quote = var('raw_csv_quote', '"') -%}
+    {%- set csv_options = {'header': 'true', 'inferSchema': 'false', 'encoding': var('raw_encoding', 'utf-8'),
+                           'quote': quote, 'escape': var('raw_csv_escape', none) or quote,
+                           'sep': var('raw_csv_delimiter', none) or ','} -%}
+    {%- set lines_table = raw.schema ~ '.transaction_lines_text' -%}
     {%- set header_table = raw.schema ~ '.transaction_lines_header' -%}
-    {%- if raw_file_is_parquet() -%}
-        {%- set options = {'path': path} -%}
-    {%- else -%}
-        {%- set quote = var('raw_csv_quote', '"') -%}
-        {%- set options = {
-            'path': path, 'header': 'true', 'inferSchema': 'false', 'mode': 'PERMISSIVE',
-            'columnNameOfCorruptRecord': raw_corrupt_record_column(),
-            'encoding': var('raw_encoding', 'utf-8'), 'quote': quote,
-            'escape': var('raw_csv_escape', none) or quote, 'multiLine': 'false',
-            'enforceSchema': 'false'} -%}
-        {%- if var('raw_csv_delimiter', none) -%}{%- do options.update({'sep': var('raw_csv_delimiter')}) -%}{%- endif -%}
-    {%- endif -%}
-    {%- set format = 'parquet' if raw_file_is_parquet() else 'csv' -%}
-    {%- set option_sql -%}
-        options ({% for key, value in options.items() %}{{ quote_text(key) }} {{ quote_text(value) }}{{ ", " if not loop.last }}{% endfor %})
-    {%- endset -%}
     {%- do run_query('create database if not exists ' ~ raw.schema) -%}
-    {%- do run_query('drop table if exists ' ~ header_table) -%}
-    {%- do run_query('drop table if exists ' ~ raw) -%}
-    {%- if format == 'csv' -%}
-        {%- do run_query('create table ' ~ header_table ~ ' using csv ' ~ option_sql) -%}
+    {%- for relation in [raw, raw.schema ~ '.transaction_lines_malformed'] -%}
+        {%- do run_query('drop view if exists ' ~ relation) -%}
+        {%- do run_query('drop table if exists ' ~ relation) -%}
+    {%- endfor -%}
+    {%- for table in [lines_table, header_table] -%}{%- do run_query('drop table if exists ' ~ table) -%}{%- endfor -%}
+    {%- if raw_file_is_parquet() -%}
+        {%- do run_query('create table ' ~ raw ~ ' using parquet options (path ' ~ quote_text(path) ~ ')') -%}
+        {%- do run_query('create view ' ~ raw.schema ~ '.transaction_lines_malformed as select cast(null as string) as raw_line where false') -%}
+    {%- else -%}
+        {%- set options_sql -%}
+            {% for key, value in csv_options.items() %}{{ quote_text(key) }} {{ quote_text(value) }}{{ ", " if not loop.last }}{% endfor %}
+        {%- endset -%}
+        {%- do run_query('create table ' ~ header_table ~ ' using csv options (path ' ~ quote_text(path) ~ ', ' ~ options_sql ~ ')') -%}
         {%- set columns = [] -%}
         {%- for row in run_query('describe table ' ~ header_table).rows if row[0] and not row[0].startswith('#') -%}
-            {%- do columns.append(quote_file_column(row[0]) ~ ' string') -%}
+            {%- do columns.append(row[0]) -%}
         {%- endfor -%}
         {%- do run_query('drop table ' ~ header_table) -%}
-        {%- do columns.append(quote_file_column(raw_corrupt_record_column()) ~ ' string') -%}
-        {%- do run_query('create table ' ~ raw ~ ' (' ~ columns | join(', ') ~ ') using csv ' ~ option_sql) -%}
-    {%- else -%}
-        {%- do run_query('create table ' ~ raw ~ ' using parquet ' ~ option_sql) -%}
+        {%- do run_query('create table ' ~ lines_table ~ ' using text options (path ' ~ quote_text(path) ~ ')') -%}
+        {%- set schema_ddl = [] -%}
+        {%- for column in columns + ['_rfm_parse_error'] -%}
+            {%- do schema_ddl.append(quote_file_column(column) ~ ' string') -%}
+        {%- endfor -%}
+        {%- set split_lines -%}
+            with numbered as (
+                select value as line, monotonically_increasing_id() as position from {{ lines_table }}
+            ),
+            split as (
+                select line, from_csv(line, {{ quote_text(schema_ddl | join(', ')) }}, map(
+                    'sep', {{ quote_text(csv_options.sep) }}, 'quote', {{ quote_text(quote) }},
+                    'escape', {{ quote_text(csv_options.escape) }},
+                    'mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_rfm_parse_error')) as fields
+                from numbered
+                where position > 0 and line <> ''
+            ),
+            checked as (
+                select *, fields.`_rfm_parse_error` is not null as is_malformed
+                from split
+            )
+        {%- endset -%}
+        {%- set fields -%}
+            {% for column in columns %}fields.{{ quote_file_column(column) }}{{ ", " if not loop.last }}{% endfor %}
+        {%- endset -%}
+        {%- do run_query('create view ' ~ raw ~ ' as ' ~ split_lines ~ ' select ' ~ fields ~ ' from checked where not is_malformed') -%}
+        {%- do run_query('create view ' ~ raw.schema ~ '.transaction_lines_malformed as ' ~ split_lines ~ ' select line as raw_line from checked where is_malformed') -%}
     {%- endif -%}
 {%- endmacro %}
 
@@ -94,20 +116,14 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# Lines the CSV reader could not split: the rows with a corrupt record. Spark's reader does not
-   number lines, so line_number is empty here (the raw text identifies the line). Spark refuses a
-   scan that reads only the corrupt-record column, hence the always-true test on a file column. #}
+{# Lines the CSV reader could not split (macro spark__create_raw_source). Spark does not number
+   lines, so line_number is empty here (the raw text identifies the line). #}
 {% macro spark__malformed_raw_lines(raw) -%}
-{%- set file_column = raw_transaction_columns(raw).found[0].name if execute else none %}
 select
     cast(null as bigint) as line_number,
-    {{ quote_file_column(raw_corrupt_record_column()) }} as raw_line,
+    raw_line,
     'the line does not split into the header\'s fields' as reader_error
-from {{ raw }}
-where {{ quote_file_column(raw_corrupt_record_column()) }} is not null
-{%- if file_column is not none %}
-    and ({{ quote_file_column(file_column) }} is null or length({{ quote_file_column(file_column) }}) >= 0)
-{%- endif %}
+from {{ raw.schema }}.transaction_lines_malformed
 {%- endmacro %}
 
 {% macro spark__raw_file_physical_lines() -%}
