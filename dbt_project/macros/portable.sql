@@ -113,12 +113,3 @@
     {%- set ten_thousandths = "cast(abs(" ~ amount ~ ") * 10000 as bigint)" -%}
     cast(sign({{ amount }}) * {{ integer_divide("2 * " ~ ten_thousandths ~ " + 100 * " ~ count, "200 * " ~ count) }} / 100.0 as decimal(18, 2))
 {%- endmacro %}
-
-{# The distinct values of a text column joined in sorted order. #}
-{% macro text_list_agg(expr, delimiter) -%}
-    {{ adapter.dispatch('text_list_agg')(expr, delimiter) }}
-{%- endmacro %}
-
-{% macro default__text_list_agg(expr, delimiter) -%}
-    string_agg(distinct {{ expr }}, {{ quote_text(delimiter) }} order by {{ expr }})
-{%- endmacro %}

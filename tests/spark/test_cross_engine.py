@@ -57,10 +57,13 @@ def spark_build(tmp_path_factory, dbt_vars):
     from rfm_segments import spark_engine
 
     work = tmp_path_factory.mktemp("spark")
-    os.environ.update(DBT_PROFILES_DIR=str(REPO), SEGMENTS_RUN_DATE=RUN_DATE,
-                      DBT_TARGET_PATH=str(work / "target"), DBT_LOG_PATH=str(work / "logs"))
-    made = spark_engine.build(dbt_vars, REPO / "dbt_project", work / "spark", data_tests=False)
-    return made, spark_engine.spark_session()
+    with pytest.MonkeyPatch.context() as env:  # dbt runs in this process: its environment, for this module
+        for name, value in dict(DBT_PROFILES_DIR=str(REPO), SEGMENTS_RUN_DATE=RUN_DATE,
+                                SEGMENTS_SPARK_DIR=str(work / "spark"), DBT_TARGET_PATH=str(work / "target"),
+                                DBT_LOG_PATH=str(work / "logs")).items():
+            env.setenv(name, value)
+        made = spark_engine.build(dbt_vars, REPO / "dbt_project", work / "spark", data_tests=False)
+        yield made, spark_engine.spark_session()
 
 
 @pytest.fixture(scope="module")

@@ -42,10 +42,6 @@
     lateral view explode(sequence(1, cast({{ count_column }} as int))) numbered_copies as {{ copy_name }}
 {%- endmacro %}
 
-{% macro spark__text_list_agg(expr, delimiter) -%}
-    array_join(array_sort(collect_set({{ expr }})), {{ quote_text(delimiter) }})
-{%- endmacro %}
-
 {# The raw file as relation retail.transaction_lines (the source), re-created on every run.
    A CSV is read as text lines, each split by from_csv against the header's columns in PERMISSIVE
    mode: a line with too many or too few fields (or one that does not parse) gets its text in the
