@@ -10,12 +10,16 @@ DOCS_PORT   ?= 8080
 SUPERSET_PORT ?= 8088
 SUPERSET_VENV := .venv-superset
 SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
+# ENGINE=spark builds on Apache Spark (docs/spark.md); its ~500 MB extra is installed on first use.
+ENGINE      ?= duckdb
+SPARK_STAMP := $(VENV)/.spark-installed
 export SEGMENTS_DB := $(abspath $(SEGMENTS_DB))
 
 .PHONY: setup run publish test test-fast lint docs-numbers query summary report docs dashboard bench chromium clean help
 
 help:
 	@echo "make run    build the segments on the embedded sample (ROWS=$(ROWS), SEED=$(SEED))"
+	@echo "make run ENGINE=spark   the same on a local Apache Spark (docs/spark.md; installs pyspark on first use)"
 	@echo "make setup  the environment and the sample only, for running dbt yourself (README \"Quick start\")"
 	@echo "make publish  publish for BI what your last full \`dbt build\` wrote, if every node passed"
 	@echo "make run DATA=your.csv [COLUMNS=customer_id=cust_no,...] [DATE_FORMAT=%d/%m/%Y]   on your own file"
@@ -43,9 +47,16 @@ shell_word = '$(subst ','\'',$(value $(1)))'
 # Make would expand them to put them in every recipe's environment (running a $(shell ...)).
 unexport DATA COLUMNS DATE_FORMAT SQL CUSTOMERS CUSTOMER_COLUMNS
 
+# Apache Spark (dbt-spark + pyspark, the .[spark] extra): only when ENGINE=spark or `make test`.
+$(SPARK_STAMP): $(STAMP)
+	@echo "==> installing the Spark engine into $(VENV) (first use only, about a minute; ~500 MB)"
+	@$(BIN)/python -m pip install -c constraints.txt -e '.[spark]' > $(VENV)/install-spark.log 2>&1 \
+		|| { tail -30 $(VENV)/install-spark.log; echo "error: installing the Spark engine failed (log: $(VENV)/install-spark.log)"; exit 1; }
+	@touch $@
+
 # Your own file: make run DATA=path [COLUMNS="customer_id=cust_no,..."] [DATE_FORMAT="%d/%m/%Y"]
-run: $(STAMP)
-	@$(BIN)/python -m rfm_segments run --rows $(ROWS) --seed $(SEED) \
+run: $(STAMP) $(if $(filter spark,$(ENGINE)),$(SPARK_STAMP))
+	@$(BIN)/python -m rfm_segments run --engine $(ENGINE) --rows $(ROWS) --seed $(SEED) \
 		$(if $(value DATA),--data $(call shell_word,DATA)) $(if $(value COLUMNS),--columns $(call shell_word,COLUMNS)) \
 		$(if $(value DATE_FORMAT),--date-format $(call shell_word,DATE_FORMAT)) \
 		$(if $(value CUSTOMERS),--customers $(call shell_word,CUSTOMERS)) \
@@ -100,7 +111,7 @@ dashboard: $(STAMP) $(SUPERSET_STAMP)
 	@test -f "$(SEGMENTS_DB)" || $(MAKE) --no-print-directory run
 	@$(BIN)/python -m rfm_segments.superset_dashboards serve --port $(SUPERSET_PORT) --superset $(SUPERSET_VENV)/bin/superset
 
-test: $(STAMP) chromium $(SUPERSET_STAMP) lint
+test: $(STAMP) chromium $(SUPERSET_STAMP) $(SPARK_STAMP) lint
 	@$(BIN)/python -m pytest
 
 # The inner loop (docs/testing.md): the package's unit tests, and the tests that share one small

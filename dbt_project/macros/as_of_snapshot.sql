@@ -20,6 +20,6 @@ join {{ ref('int_rfm_as_of_date') }} as as_of
         'unique_key': 'snapshot_date',
         'incremental_strategy': 'delete+insert',
         'on_schema_change': 'sync_all_columns',
-        'post_hook': "delete from {{ this }} where snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }})",
+        'post_hook': "{{ delete_stale_snapshots(this, ref('int_snapshot_dates')) }}",
     }) }}
 {%- endmacro %}

@@ -24,6 +24,10 @@
 
 {# on-run-start: a missing input stops dbt before any seed or model touches the warehouse. #}
 {% macro check_raw_input() -%}
+    {{ return(adapter.dispatch('check_raw_input')()) }}
+{%- endmacro %}
+
+{% macro default__check_raw_input() -%}
     {%- if execute and raw_input_is_selected() -%}
         {%- set path = raw_file_path() -%}
         {#- glob() finds the file from the folder dbt was started from, then from dbt_project/
@@ -58,6 +62,10 @@
 {%- endmacro %}
 
 {% macro record_dbt_invocation_start() -%}
+    {{ adapter.dispatch('record_dbt_invocation_start')() }}
+{%- endmacro %}
+
+{% macro default__record_dbt_invocation_start() -%}
     {%- if writes_warehouse() -%}
         create schema if not exists main;
         create table if not exists main.dbt_invocations (
@@ -76,6 +84,10 @@
 {%- endmacro %}
 
 {% macro record_dbt_invocation_end(results) -%}
+    {{ adapter.dispatch('record_dbt_invocation_end')(results) }}
+{%- endmacro %}
+
+{% macro default__record_dbt_invocation_end(results) -%}
     {%- if writes_warehouse() -%}
         {%- set not_passed = results | selectattr('status', 'in', ['error', 'fail', 'runtime error', 'skipped']) | list -%}
         {%- set selection = invocation_selection() -%}
@@ -97,3 +109,11 @@
         where invocation_id = '{{ invocation_id }}';
     {%- endif -%}
 {%- endmacro %}
+
+{# Creates the source relation for engines that read the file through a table (Spark); on
+   DuckDB the source is read_csv(...) itself (models/staging/_sources.yml). #}
+{% macro create_raw_source() -%}
+    {{ return(adapter.dispatch('create_raw_source')()) }}
+{%- endmacro %}
+
+{% macro default__create_raw_source() -%}{%- endmacro %}

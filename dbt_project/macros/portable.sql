@@ -1,10 +1,11 @@
-{# DuckDB-specific expressions live here, each with one portable name, so the models port
-   to another warehouse by overriding these macros. #}
+{# Engine-specific expressions live here, each with one portable name: the DuckDB form is the
+   default__ implementation, other engines override it (macros/engines/, e.g. spark__). #}
 
 {# Customer ids exported from floats ('12923.0') and as text ('12923') are the same customer;
-   text ids keep leading zeros. #}
+   text ids keep leading zeros. `[.]`, not a backslash: Spark reads '\.0+$' as '.0+$' and turns
+   '12900' into '12' (unit test normalize_customer_id_keeps_inner_zeros). #}
 {% macro normalize_customer_id(expr) -%}
-    nullif(regexp_replace(trim({{ expr }}), '\.0+$', ''), '')
+    nullif(regexp_replace(trim({{ expr }}), '[.]0+$', ''), '')
 {%- endmacro %}
 
 {# Parses a text timestamp (ISO, or the strptime `format` given); null when it does not parse.
@@ -13,18 +14,30 @@
 {% macro parse_timestamp(expr, format=none) -%}
     {%- set text = "nullif(trim(" ~ expr ~ "), '')" -%}
     {%- if format -%}
-        try_strptime({{ text }}, {{ quote_text(format) }})
+        {{ adapter.dispatch('parse_timestamp_with_format')(text, format) }}
     {%- else -%}
+        {{ adapter.dispatch('parse_iso_timestamp')(text) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__parse_timestamp_with_format(text, format) -%}
+    try_strptime({{ text }}, {{ quote_text(format) }})
+{%- endmacro %}
+
+{% macro default__parse_iso_timestamp(text) -%}
         case
             when regexp_matches({{ text }}, ':[0-9]{2}([.][0-9]+)?[ ]*([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$')
                 then {{ timestamp_in_utc(dbt.safe_cast(text, "timestamptz")) }}
             else {{ dbt.safe_cast(text, api.Column.translate_type("timestamp")) }}
         end
-    {%- endif -%}
 {%- endmacro %}
 
 {# A time-zone-aware timestamp as the plain timestamp of the same instant in UTC. #}
 {% macro timestamp_in_utc(expr) -%}
+    {{ adapter.dispatch('timestamp_in_utc')(expr) }}
+{%- endmacro %}
+
+{% macro default__timestamp_in_utc(expr) -%}
     timezone('UTC', {{ expr }})
 {%- endmacro %}
 
@@ -36,8 +49,16 @@
    than aborting the build on a cast error. #}
 {% macro number_out_of_range(text_expr, parsed_expr, whole=false) -%}
     {%- set number = "try_cast(nullif(trim(" ~ text_expr ~ "), '') as double)" -%}
-    coalesce(isfinite({{ number }}){% if whole %} and {{ number }} = round({{ number }}){% endif %}, false)
+    coalesce({{ is_finite(number) }}{% if whole %} and {{ number }} = round({{ number }}){% endif %}, false)
         and {{ parsed_expr }} is null
+{%- endmacro %}
+
+{% macro is_finite(expr) -%}
+    {{ adapter.dispatch('is_finite')(expr) }}
+{%- endmacro %}
+
+{% macro default__is_finite(expr) -%}
+    isfinite({{ expr }})
 {%- endmacro %}
 
 {% macro parse_number(expr, type) -%}
@@ -69,5 +90,26 @@
 {# Joins each row to the numbers 1..count_column as copy_name: a row counted n times comes
    back as n rows. Elsewhere: a join to a numbers table on copy_name <= count_column. #}
 {% macro numbered_copies(count_column, copy_name) -%}
+    {{ adapter.dispatch('numbered_copies')(count_column, copy_name) }}
+{%- endmacro %}
+
+{% macro default__numbered_copies(count_column, copy_name) -%}
     cross join generate_series(1, {{ count_column }}) as numbered_copies({{ copy_name }})
+{%- endmacro %}
+
+{# Integer division (DuckDB `//`; `/` gives a double). #}
+{% macro integer_divide(dividend, divisor) -%}
+    {{ adapter.dispatch('integer_divide')(dividend, divisor) }}
+{%- endmacro %}
+
+{% macro default__integer_divide(dividend, divisor) -%}
+    (({{ dividend }}) // ({{ divisor }}))
+{%- endmacro %}
+
+{# An exact amount (decimal, at most 4 places) divided by a whole count, rounded half away from
+   zero to the cent, in integer arithmetic: dividing decimals gives a double on DuckDB and an exact
+   decimal on Spark, which round x.xx5 differently (10.005 is 10.00 as a double, 10.01 exactly). #}
+{% macro money_per(amount, count) -%}
+    {%- set ten_thousandths = "cast(abs(" ~ amount ~ ") * 10000 as bigint)" -%}
+    cast(sign({{ amount }}) * {{ integer_divide("2 * " ~ ten_thousandths ~ " + 100 * " ~ count, "200 * " ~ count) }} / 100.0 as decimal(18, 2))
 {%- endmacro %}

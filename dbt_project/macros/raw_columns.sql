@@ -26,11 +26,19 @@
    `"` is doubled: a header can never close the quote and add SQL (adapter.quote does not escape).
    Every place that names a file column goes through here. #}
 {% macro quote_file_column(name) -%}
+    {{ adapter.dispatch('quote_file_column')(name) }}
+{%- endmacro %}
+
+{% macro default__quote_file_column(name) -%}
     "{{ name | string | replace('"', '""') }}"
 {%- endmacro %}
 
 {# A value from a var or a file as a SQL string literal (`'` doubled). #}
 {% macro quote_text(value) -%}
+    {{ adapter.dispatch('quote_text')(value) }}
+{%- endmacro %}
+
+{% macro default__quote_text(value) -%}
     '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
 
@@ -122,8 +130,8 @@
 
 {# The text of a resolved file column (every value as text, as a CSV gives it), or a typed null. #}
 {% macro raw_column_text(column) -%}
-    {%- if column is none -%} cast(null as {{ api.Column.translate_type('varchar') }})
-    {%- else -%} cast({{ quote_file_column(column.name) }} as {{ api.Column.translate_type('varchar') }})
+    {%- if column is none -%} cast(null as {{ dbt.type_string() }})
+    {%- else -%} cast({{ quote_file_column(column.name) }} as {{ dbt.type_string() }})
     {%- endif -%}
 {%- endmacro %}
 

@@ -9,3 +9,13 @@
     {%- endif -%}
     {{ return(given or []) }}
 {%- endmacro %}
+
+{# Post-hook of the incremental snapshot models: drops the snapshots no longer in the list (the
+   previous as-of date). Spark rebuilds those models whole (macros/engines/spark.sql), so none. #}
+{% macro delete_stale_snapshots(relation, snapshot_dates) -%}
+    {{ adapter.dispatch('delete_stale_snapshots')(relation, snapshot_dates) }}
+{%- endmacro %}
+
+{% macro default__delete_stale_snapshots(relation, snapshot_dates) -%}
+    delete from {{ relation }} where snapshot_date not in (select snapshot_date from {{ snapshot_dates }})
+{%- endmacro %}

@@ -161,12 +161,31 @@ def two_decimals(value: float | None) -> str:
 
 def command_run(options: argparse.Namespace) -> None:
     db = Path(options.db).resolve()
+    if options.engine == "spark":
+        return build_on_spark(options, db)
     check_warehouse_writable(db)
     with one_run_at_a_time(db):
         build_and_publish(options, db)
 
 
-def build_and_publish(options: argparse.Namespace, db: Path) -> None:
+def build_on_spark(options: argparse.Namespace, db: Path) -> None:
+    """`run --engine spark` (docs/spark.md): the same preflight and vars, built on Spark."""
+    from rfm_segments import spark_engine
+
+    spark_dir = Path(os.environ.get("SEGMENTS_SPARK_DIR") or db.parent / "spark").resolve()
+    spark_dir.mkdir(parents=True, exist_ok=True)
+    with one_run_at_a_time(spark_dir / "catalog"):  # Derby: one process per metastore
+        _, dbt_vars = prepare_input(options, db)
+        os.environ.setdefault("DBT_PROFILES_DIR", str(REPO))
+        try:
+            made = spark_engine.build(dbt_vars, DBT_PROJECT, spark_dir)
+            spark_engine.print_summary(made, spark_dir)
+        except spark_engine.SparkEngineError as error:
+            raise PipelineError(str(error)) from None
+
+
+def prepare_input(options: argparse.Namespace, db: Path) -> tuple[ingest.PreparedInput, dict]:
+    """The input file (the sample unless --data) after the preflight, and the dbt vars to build it."""
     raw = Path(options.data) if options.data else ensure_sample(options.rows, options.seed)
     # Preflight: a bad file or option stops here, before dbt touches the warehouse.
     prepared = ingest.prepare(raw, columns=options.columns, date_format=options.date_format,
@@ -180,10 +199,11 @@ def build_and_publish(options: argparse.Namespace, db: Path) -> None:
             print(f"==> {note}", flush=True)
         print(f"==> customer attributes: {customers.path} (id column {customers.mapping['customer_id']})", flush=True)
         customer_vars = customers.dbt_vars
-    extra_vars = yaml.safe_load(options.vars) if options.vars else {}
-    if not isinstance(extra_vars, dict):
-        raise PipelineError(f"--vars must be a YAML mapping such as '{{n_clusters: 5}}', not {options.vars!r}")
-    dbt_vars = {**prepared.dbt_vars, **customer_vars, **extra_vars}
+    return prepared, {**prepared.dbt_vars, **customer_vars, **run_vars(options)}
+
+
+def build_and_publish(options: argparse.Namespace, db: Path) -> None:
+    prepared, dbt_vars = prepare_input(options, db)
     # BI reads a copy published only after a build whose tests all passed (publish.py).
     serving = publish.serving_dir(db, options.serving_dir)
     try:
@@ -201,6 +221,14 @@ def build_and_publish(options: argparse.Namespace, db: Path) -> None:
     print_summary(publication.database)
     print(f"\n{publication.describe()}")
     write_report(publication.database, Path(options.report) if options.report else report_path(db))
+
+
+def run_vars(options: argparse.Namespace) -> dict:
+    """The user's --vars (a YAML mapping)."""
+    extra_vars = yaml.safe_load(options.vars) if options.vars else {}
+    if not isinstance(extra_vars, dict):
+        raise PipelineError(f"--vars must be a YAML mapping such as '{{n_clusters: 5}}', not {options.vars!r}")
+    return extra_vars
 
 
 def published_database(db: Path) -> Path:
@@ -424,6 +452,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--customer-columns", help="the attributes file's id column, e.g. 'customer_id=crm_no'")
     run.add_argument("--vars", help="extra dbt vars, as YAML, e.g. '{n_clusters: 5}'")
     run.add_argument("--report", help="where the HTML report goes (default: next to the warehouse)")
+    run.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                     help="duckdb (default, embedded) or spark (local Spark, or a cluster via SPARK_REMOTE; "
+                          "docs/spark.md; needs the .[spark] extra)")
     run.set_defaults(handler=command_run)
 
     sample = commands.add_parser("sample", parents=[sample_options],

@@ -23,13 +23,9 @@ def _dates(value: Any) -> list[str]:
 
 def recency_bounds_by_snapshot(recency_words: Any) -> dict[date, RecencyBounds]:
     """int_snapshot_recency_words (a relation) as the day bounds of each snapshot."""
-    rows = recency_words.project("snapshot_date, recency_word, up_to_days").df()
-    return {
-        pd.Timestamp(snapshot).date(): RecencyBounds.from_words(
-            list(zip(group["recency_word"], group["up_to_days"].astype(float)))
-        )
-        for snapshot, group in rows.groupby("snapshot_date", sort=True)
-    }
+    from rfm_segments.clustering_step import recency_bounds_from_rows
+
+    return recency_bounds_from_rows(recency_words.project("snapshot_date, recency_word, up_to_days").df())
 
 
 def history_from_dbt(

@@ -16,7 +16,7 @@ with summary as (
 {%- if raw_file_is_parquet() %}
 
 file_records as (
-    select sum(num_rows) as records from parquet_file_metadata({{ quote_text(raw_file_path()) }})
+    {{ adapter.dispatch('raw_file_parquet_records')() }}
 )
 {%- else %}
 {%- set columns = raw_transaction_columns(raw).found %}
@@ -25,12 +25,7 @@ physical_lines as (
 {%- if var('raw_file_lines', none) is not none %}
     select cast({{ var('raw_file_lines') | int }} as bigint) as lines
 {%- else %}
-    select count(*) as lines
-    from read_csv({{ quote_text(raw_file_path()) }}, header = false, columns = {'raw_line': 'varchar'},
-                  delim = '{{ "\x1f" }}', quote = '', escape = '', auto_detect = false,
-                  strict_mode = false, encoding = {{ quote_text(var("raw_encoding", "utf-8")) }},
-                  max_line_size = {{ var("raw_csv_max_line_size", 2000000) | int }})
-    where raw_line <> ''
+    {{ adapter.dispatch('raw_file_physical_lines')() }}
 {%- endif %}
 ),
 

@@ -69,7 +69,7 @@ select
     cast(per_customer.frequency as integer) as frequency,
     cast(per_customer.monetary_exact as decimal(18, 2)) as monetary,
     cast({{ dbt.datediff('per_customer.first_purchase_date', 'per_customer.snapshot_date', 'day') }} as integer) as tenure_days,
-    cast(per_customer.monetary_exact / per_customer.frequency as decimal(18, 2)) as average_order_value,
+    {{ money_per('per_customer.monetary_exact', 'per_customer.frequency') }} as average_order_value,
     snapshots.input_lines,
     snapshots.input_amount,
     '{{ invocation_id }}' as built_by_invocation_id

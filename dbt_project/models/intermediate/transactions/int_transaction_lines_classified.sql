@@ -63,7 +63,7 @@ classified as (
         -- Without an invoice id in the file, an order is a customer-day.
         case
             when has_invoice_column then invoice_id
-            else customer_id || '/' || cast(cast(invoiced_at as date) as {{ api.Column.translate_type('varchar') }})
+            else customer_id || '/' || cast(cast(invoiced_at as date) as {{ dbt.type_string() }})
         end as invoice_id,
         stock_code,
         description,
@@ -82,23 +82,23 @@ classified as (
             else coalesce(reason_before_duplicates, 'duplicate')
         end as reject_reason,
         cast(null as bigint) as line_number,
-        cast(null as {{ api.Column.translate_type('varchar') }}) as raw_line
+        cast(null as {{ dbt.type_string() }}) as raw_line
     from flagged
     {{ numbered_copies('copies', 'copy_number') }}
 ),
 
 malformed as (
     select
-        cast(null as {{ api.Column.translate_type('varchar') }}) as invoice_id,
-        cast(null as {{ api.Column.translate_type('varchar') }}) as stock_code,
-        cast(null as {{ api.Column.translate_type('varchar') }}) as description,
+        cast(null as {{ dbt.type_string() }}) as invoice_id,
+        cast(null as {{ dbt.type_string() }}) as stock_code,
+        cast(null as {{ dbt.type_string() }}) as description,
         cast(null as bigint) as quantity,
         cast(null as timestamp) as invoiced_at,
         cast(null as date) as invoice_date,
         cast(null as decimal(18, 4)) as unit_price,
         cast(null as decimal(18, 4)) as amount,
-        cast(null as {{ api.Column.translate_type('varchar') }}) as customer_id,
-        cast(null as {{ api.Column.translate_type('varchar') }}) as country,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as {{ dbt.type_string() }}) as country,
         'malformed_line' as reject_reason,
         line_number,
         raw_line

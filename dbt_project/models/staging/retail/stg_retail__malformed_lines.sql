@@ -11,21 +11,9 @@
 -- Parquet has no lines to misread.
 select
     cast(null as bigint) as line_number,
-    cast(null as varchar) as raw_line,
-    cast(null as varchar) as reader_error
+    cast(null as {{ dbt.type_string() }}) as raw_line,
+    cast(null as {{ dbt.type_string() }}) as reader_error
 where false
 {%- else %}
--- The raw file, for lineage: {{ source('retail', 'transaction_lines') }}
-with latest_scan as (
-    select max(scan_id) as scan_id from temp.reject_scans
-)
-
-select
-    cast(reject_errors.line as bigint) as line_number,
-    min(reject_errors.csv_line) as raw_line,
-    string_agg(distinct reject_errors.error_type, '; ') as reader_error
-from temp.reject_errors as reject_errors
-inner join latest_scan
-    on reject_errors.scan_id = latest_scan.scan_id
-group by reject_errors.line
+{{ adapter.dispatch('malformed_raw_lines')(source('retail', 'transaction_lines')) }}
 {%- endif %}
