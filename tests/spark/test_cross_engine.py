@@ -74,8 +74,9 @@ def duckdb_build(tmp_path_factory, dbt_vars, spark_build) -> Path:
     env = dict(os.environ, DBT_PROFILES_DIR=str(REPO), SEGMENTS_DB=str(db), SEGMENTS_RUN_DATE=RUN_DATE,
                DBT_TARGET_PATH=str(work / "target"), DBT_LOG_PATH=str(work / "logs"))
     # The same nodes as the Spark build, and the two Python models its clustering step replaces.
-    selected = [f"+{name}" for name in ("data_quality_summary", "rejected_transactions", "customer_rfm_tiers",
-                                         "rfm_cut_points", "int_customer_named_segments", "customer_clusters")]
+    selected = [f"+{name}" for name in ("data_quality_summary", "rejected_transactions", "clean_transactions",
+                                         "customer_rfm_tiers", "rfm_cut_points", "int_customer_named_segments",
+                                         "customer_clusters")]
     dbt = str(Path(sys.executable).with_name("dbt"))
     for args in (["seed"], ["run", "--vars", json.dumps(dbt_vars), "--select", *selected]):
         result = subprocess.run([dbt, *args], cwd=REPO / "dbt_project", env=env, capture_output=True, text=True)
