@@ -113,7 +113,10 @@ def test_the_publication_is_the_build_with_comments_and_nothing_else(sample_db):
             "where schema_name = 'marts' and table_name = 'customer_segments'"
         ).fetchall())
     assert served == built  # dbt's persist_docs comments, carried over
-    assert served["customer_segments.recency_days"] == "Days since the last purchase, as of as_of_date."
+    manifest = bi_registry.load_manifest(sample_db.parent / "target")
+    described = manifest["nodes"]["model.rfm_segments.customer_segments"]["columns"]["recency_days"]["description"]
+    assert described.startswith("Days from the customer's last purchase")  # the doc block recency_days
+    assert served["customer_segments.recency_days"].strip() == described.strip()
     # The Parquet set: one file per table plus the publication record, same contents.
     parquet = serving / "parquet"
     assert sorted(p.name for p in parquet.iterdir()) == sorted(
