@@ -1,12 +1,15 @@
 {{ config(**per_snapshot_incremental()) }}
--- Scores and tier per customer per snapshot (named segments: int_snapshot_customer_named_segments), with quartile cut points recomputed
--- per snapshot by the same macros as the current marts (quartile_cut_points, quartile_score,
--- fm_score), so the definitions cannot drift apart. Incremental: only the snapshots whose RFM rows
--- were rebuilt since (built_by_invocation_id tells which RFM build a snapshot comes from).
+-- Scores and tier per customer per snapshot (named segments: int_snapshot_customer_named_segments),
+-- from quartile cut points computed here, once per snapshot, and kept on every row
+-- (<metric>_p25/_p50/_p75): marts.rfm_cut_points shows the as-of snapshot's. Incremental: only
+-- the snapshots whose RFM rows were rebuilt since (built_by_invocation_id tells which RFM build a
+-- snapshot comes from).
+{%- set metrics = rfm_cut_point_metrics() %}
+{%- set features = metrics[:3] %}
 with snapshot_rfm as (
     select * from {{ ref('int_snapshot_customer_rfm') }} as rfm_rows
     {# a table from before these columns existed is rebuilt whole #}
-    {% if is_incremental() and 'built_by_invocation_id' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) -%}
+    {% if is_incremental() and 'rfm_score_p75' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) -%}
     where not exists (
         select 1 from {{ this }} as stored
         where stored.snapshot_date = rfm_rows.snapshot_date
@@ -18,9 +21,9 @@ with snapshot_rfm as (
 feature_cut_points as (
     select
         snapshot_date,
-        {{ quartile_cut_points('recency_days') | replace(' as p', ' as r_p') }},
-        {{ quartile_cut_points('frequency') | replace(' as p', ' as f_p') }},
-        {{ quartile_cut_points('monetary') | replace(' as p', ' as m_p') }}
+        {% for metric, score, higher_is_better in features -%}
+        {{ quartile_cut_points(metric, prefix=metric ~ '_') }}{% if not loop.last %},{% endif %}
+        {% endfor -%}
     from snapshot_rfm
     group by snapshot_date
 ),
@@ -28,16 +31,13 @@ feature_cut_points as (
 scored as (
     select
         rfm.*,
-        cast({{ quartile_score('rfm.recency_days', 'r_cuts', higher_is_better=false) }} as integer) as r_score,
-        cast({{ quartile_score('rfm.frequency', 'f_cuts') }} as integer) as f_score,
-        cast({{ quartile_score('rfm.monetary', 'm_cuts') }} as integer) as m_score
+        {% for metric, score, higher_is_better in features -%}
+        cuts.{{ metric }}_p25, cuts.{{ metric }}_p50, cuts.{{ metric }}_p75,
+        cast({{ quartile_score('rfm.' ~ metric, 'cuts.' ~ metric ~ '_', higher_is_better) }} as integer) as {{ score }}{% if not loop.last %},{% endif %}
+        {% endfor -%}
     from snapshot_rfm as rfm
-    join (select snapshot_date, r_p25 as p25, r_p50 as p50, r_p75 as p75 from feature_cut_points) as r_cuts
-        on rfm.snapshot_date = r_cuts.snapshot_date
-    join (select snapshot_date, f_p25 as p25, f_p50 as p50, f_p75 as p75 from feature_cut_points) as f_cuts
-        on rfm.snapshot_date = f_cuts.snapshot_date
-    join (select snapshot_date, m_p25 as p25, m_p50 as p50, m_p75 as p75 from feature_cut_points) as m_cuts
-        on rfm.snapshot_date = m_cuts.snapshot_date
+    join feature_cut_points as cuts
+        on rfm.snapshot_date = cuts.snapshot_date
 ),
 
 summed as (
@@ -45,7 +45,7 @@ summed as (
 ),
 
 tier_cut_points as (
-    select snapshot_date, {{ quartile_cut_points('rfm_score') }}
+    select snapshot_date, {{ quartile_cut_points('rfm_score', prefix='rfm_score_') }}
     from summed
     group by snapshot_date
 ),
@@ -53,7 +53,8 @@ tier_cut_points as (
 tiered as (
     select
         summed.*,
-        cast({{ quartile_score('summed.rfm_score', 'tier_cuts') }} as integer) as tier_rank,
+        tier_cuts.rfm_score_p25, tier_cuts.rfm_score_p50, tier_cuts.rfm_score_p75,
+        cast({{ quartile_score('summed.rfm_score', 'tier_cuts.rfm_score_') }} as integer) as tier_rank,
         {{ fm_score('summed.f_score', 'summed.m_score') }} as fm_score
     from summed
     join tier_cut_points as tier_cuts
@@ -75,5 +76,8 @@ select
     tiered.tier_rank,
     {{ tier_name('tiered.tier_rank') }} as tier,
     tiered.fm_score,
+    {% for metric, drives, higher_is_better in metrics -%}
+    tiered.{{ metric }}_p25, tiered.{{ metric }}_p50, tiered.{{ metric }}_p75,
+    {% endfor -%}
     tiered.built_by_invocation_id
 from tiered
