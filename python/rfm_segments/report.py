@@ -20,10 +20,8 @@ from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from rfm_segments.clustering import STABLE_JACCARD
-from rfm_segments.sql_quoting import quote_identifier, quote_literal
 
 TEMPLATES = Path(__file__).with_name("templates")
-SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 TEMPLATE = "segments_report.html.j2"
 #: One colour per cluster id (1 = most valuable), the same in every chart.
 PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
@@ -94,15 +92,6 @@ def _records(con: duckdb.DuckDBPyConnection, sql: str, parameters: list | None =
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-def _seed(con, name: str) -> str:
-    """A seed as dbt loaded it (schema reference of the warehouse), else from its CSV file: the
-    published copy, which the report reads, holds only the marts and the clustering evidence."""
-    if con.execute("select count(*) from duckdb_tables() where schema_name = 'reference' and table_name = ?",
-                   [name]).fetchone()[0]:
-        return f"reference.{quote_identifier(name)}"
-    return f"read_csv({quote_literal(SEEDS / f'{name}.csv')}, header = true)"
-
-
 def load(db: Path) -> dict:
     """Everything the page shows, read from the marts; small (a few thousand rows at most)."""
     if not db.exists():
@@ -112,7 +101,7 @@ def load(db: Path) -> dict:
             data = {
                 "k_evaluation": _records(con, "select * from clustering.cluster_k_evaluation order by k"),
                 "metric_directions": {
-                    r["metric"]: r for r in _records(con, f"select * from {_seed(con, 'k_evaluation_metrics')}")
+                    r["metric"]: r for r in _records(con, "select * from clustering.cluster_evaluation_metrics")
                 },
                 "profiles": _records(con, "select * from marts.segment_profiles order by cluster_id"),
                 "stability": _records(con, "select * from clustering.cluster_stability order by cluster_id"),
@@ -183,8 +172,8 @@ def _load_history(con: duckdb.DuckDBPyConnection) -> dict:
         "drift": _records(con, "select * from marts.segment_feature_drift order by snapshot_date, feature"),
         "checks": _records(con, "select * from marts.model_retraining_checks order by snapshot_date"),
         "psi_bands": dict(con.execute(
-            f"select 'watch', watch_at from {_seed(con, 'retraining_rules')} where metric = 'max_feature_psi' "
-            f"union all select 'retrain', retrain_at from {_seed(con, 'retraining_rules')} where metric = 'max_feature_psi'"
+            "select 'watch', watch_at from marts.model_retraining_rules where metric = 'max_feature_psi' "
+            "union all select 'retrain', retrain_at from marts.model_retraining_rules where metric = 'max_feature_psi'"
         ).fetchall()),
     }
 
