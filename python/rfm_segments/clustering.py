@@ -403,7 +403,7 @@ def choose_k(evaluation: pd.DataFrame) -> tuple[int, str]:
     rfm_segments.stability.add_k_evidence), the bootstrap stability and the backtest:
 
     - stability decides against an unstable pick: if the k chosen has a cluster whose mean
-      bootstrap Jaccard is below STABLE_JACCARD (0.6, it does not reappear when refitted), the
+      bootstrap Jaccard is below STABLE_JACCARD (it does not reappear when refitted), the
       nearest k whose clusters are all stable is taken instead (the smaller on a tie); with no
       stable k the pick stands and the reason says so;
     - the backtest's explained share (eta squared of next-period log spend) is reported, not used:

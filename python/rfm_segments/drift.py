@@ -14,7 +14,7 @@ Drift maths (all on histograms whose bins are the training distribution's quanti
 
 - proportions are smoothed with a pseudo-count of SMOOTHING per bin before PSI and KL, since an
   empty bin makes both infinite: p_i = (n_i + a) / (n + a * bins);
-- PSI = sum (q_i - p_i) ln(q_i / p_i)  (training p, snapshot q); < 0.1 stable, < 0.25 moderate;
+- PSI = sum (q_i - p_i) ln(q_i / p_i)  (training p, snapshot q); bands by seed retraining_rules;
 - KL divergence = sum q_i ln(q_i / p_i) (natural log, snapshot relative to training);
 - Jensen-Shannon distance = sqrt of the JS divergence in bits (0..1), on unsmoothed proportions
   (it is finite with empty bins), as scipy.spatial.distance.jensenshannon(p, q, base=2).
@@ -117,7 +117,8 @@ def jensen_shannon_distance(expected: NDArray[np.int64], actual: NDArray[np.int6
     return float(np.sqrt(max((kl_bits(p) + kl_bits(q)) / 2, 0.0)))
 
 
-def psi_band(psi: float, moderate_at: float = 0.1, significant_at: float = 0.25) -> str:
+def psi_band(psi: float, moderate_at: float, significant_at: float) -> str:
+    """The thresholds are the max_feature_psi row of seed retraining_rules (watch_at, retrain_at)."""
     if psi >= significant_at:
         return "significant"
     return "moderate" if psi >= moderate_at else "stable"
@@ -328,6 +329,7 @@ def model_history(
                                          "training snapshot", "initial fit"))
             continue
         metrics_psi = []
+        bands = _psi_bands(rules)
         for c, edges, expected in zip(FEATURES, model.edges, model.training_counts):
             actual = bin_counts(rfm[c].to_numpy(dtype=float), edges)
             psi = population_stability_index(expected, actual)
@@ -335,7 +337,7 @@ def model_history(
             drift_rows.append({
                 "snapshot_date": snapshot, "model_version": model.version, "feature": c,
                 "bins": len(edges) + 1, "customers": len(rfm),
-                "psi": psi, "psi_band": psi_band(psi, *_psi_bands(rules)),
+                "psi": psi, "psi_band": psi_band(psi, *bands) if bands else None,
                 "kl_divergence": kl_divergence(expected, actual),
                 "js_distance": jensen_shannon_distance(expected, actual),
             })
@@ -388,10 +390,11 @@ def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
     return frame.assign(**{c: pd.to_datetime(frame[c]) for c in columns})
 
 
-def _psi_bands(rules: pd.DataFrame) -> tuple[float, float]:
+def _psi_bands(rules: pd.DataFrame) -> tuple[float, float] | None:
+    """(moderate_at, significant_at) from the max_feature_psi rule; None (no bands) without one."""
     row = rules[rules["metric"] == "max_feature_psi"]
     if row.empty:
-        return 0.1, 0.25
+        return None
     return float(row["watch_at"].iloc[0]), float(row["retrain_at"].iloc[0])
 
 

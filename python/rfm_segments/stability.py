@@ -9,8 +9,8 @@ Stability follows Hennig's clusterboot (Hennig 2007, "Cluster-wise assessment of
 stability"): draw bootstrap resamples of the customers, refit K-Means with the same k on each,
 and for every original cluster record the Jaccard similarity to its best-matching refitted
 cluster, measured on the distinct customers the resample drew. The mean over resamples says how
-reliably the cluster reappears: below 0.6 it is not a real pattern (Hennig: <= 0.5 dissolved,
->= 0.75 stable). Overall agreement is the adjusted Rand index between the refits' labellings of
+reliably the cluster reappears: below STABLE_JACCARD it is not a real pattern (Hennig: <= 0.5
+dissolved, >= 0.75 stable). Overall agreement is the adjusted Rand index between the refits' labellings of
 the same customers.
 
 Cost is bounded: everything runs on a seeded sample of at most `sample_size` customers.

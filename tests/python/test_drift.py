@@ -48,8 +48,8 @@ def test_psi_hand_worked():
     psi = population_stability_index(np.array([50, 50]), np.array([25, 75]))
     assert psi == pytest.approx(by_hand, abs=1e-12)
     assert psi == pytest.approx(0.26868, abs=1e-5)
-    assert psi_band(psi) == "significant"
-    assert psi_band(0.05) == "stable" and psi_band(0.1) == "moderate"
+    assert psi_band(psi, 0.1, 0.25) == "significant"
+    assert psi_band(0.05, 0.1, 0.25) == "stable" and psi_band(0.1, 0.1, 0.25) == "moderate"
     assert population_stability_index(np.array([10, 20]), np.array([10, 20])) == 0.0
 
 
