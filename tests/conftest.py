@@ -1,6 +1,7 @@
 """Shared fixtures: real dbt builds into temporary DuckDB files."""
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -55,6 +56,17 @@ def build(tmp: Path, *args: str, db_name: str = "segments.duckdb") -> Path:
     result = run_pipeline(tmp, "run", *args, db_name=db_name)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return tmp / db_name
+
+
+def write_lines_before(source: Path, target: Path, day: str) -> Path:
+    """`target`: the header and the lines of the sample CSV `source` invoiced before `day` (ISO)."""
+    with open(source, newline="") as lines, open(target, "w", newline="") as out:
+        reader, writer = csv.reader(lines), csv.writer(out)
+        header = next(reader)
+        writer.writerow(header)
+        date_column = header.index("InvoiceDate")
+        writer.writerows(row for row in reader if row[date_column][:10] < day)
+    return target
 
 
 @pytest.fixture(scope="session")

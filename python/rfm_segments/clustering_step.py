@@ -66,3 +66,10 @@ def customer_clusters(rfm: pd.DataFrame, k: int, recency_bounds: RecencyBounds,
                       config: Mapping[str, Any]) -> pd.DataFrame:
     """clustering.customer_clusters: today's fresh fit with the chosen k."""
     return fit_clusters(rfm, n_clusters=k, seed=int(config["cluster_seed"]), recency_bounds=recency_bounds)
+
+
+def served_cluster_frames(rfm: Any, served_clusters: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The inputs of the served clusters' evidence (clustering.cluster_stability and
+    cluster_silhouette_values): customer_rfm and int_customer_served_clusters, relations as the
+    dbt Python model passes them, as frames of RFM_COLUMNS and (customer_id, cluster_id)."""
+    return rfm.project(", ".join(RFM_COLUMNS)).df(), served_clusters.project("customer_id, cluster_id").df()

@@ -2,14 +2,12 @@
 history, migration, sizes and drift marts on the generated sample and the real invoices file."""
 from __future__ import annotations
 
-import csv
-
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import build, shared_data
+from conftest import build, shared_data, write_lines_before
 from rfm_segments.drift import bin_counts, population_stability_index, quantile_bin_edges
 
 SNAPSHOT = "2011-06-01"
@@ -41,13 +39,7 @@ def test_candidate_is_todays_fresh_fit(query):
 
 
 def test_a_snapshot_equals_a_run_on_data_truncated_at_its_date(sample_db, sample_csv, tmp_path):
-    truncated = tmp_path / "before_snapshot.csv"
-    with open(sample_csv, newline="") as source, open(truncated, "w", newline="") as target:
-        reader, writer = csv.reader(source), csv.writer(target)
-        header = next(reader)
-        writer.writerow(header)
-        date_column = header.index("InvoiceDate")
-        writer.writerows(row for row in reader if row[date_column][:10] < SNAPSHOT)
+    truncated = write_lines_before(sample_csv, tmp_path / "before_snapshot.csv", SNAPSHOT)
     # explicit snapshots, training date and an asked refit, tested below on the same build
     db = build(tmp_path, "--data", str(truncated), "--vars",
                f"{{as_of_date: '{SNAPSHOT}', snapshot_dates: ['2011-03-01', '2011-04-01', '{SNAPSHOT}'], "

@@ -2,12 +2,11 @@
 the result equals a build from scratch."""
 from __future__ import annotations
 
-import csv
 import shutil
 
 import duckdb
 
-from conftest import build
+from conftest import build, write_lines_before
 from test_pipeline import mart_digest
 
 CUT = "2011-11-15"
@@ -27,13 +26,7 @@ def invocations(db) -> dict[str, str]:
 
 
 def test_appended_lines_update_only_the_latest_snapshots(sample_csv, sample_db, tmp_path):
-    data = tmp_path / "transactions.csv"
-    with open(sample_csv, newline="") as source, open(data, "w", newline="") as target:
-        reader, writer = csv.reader(source), csv.writer(target)
-        header = next(reader)
-        writer.writerow(header)
-        date_column = header.index("InvoiceDate")
-        writer.writerows(row for row in reader if row[date_column][:10] < CUT)
+    data = write_lines_before(sample_csv, tmp_path / "transactions.csv", CUT)
     db = build(tmp_path, "--data", str(data))
     before = invocations(db)
     assert "2011-11-01" in before and "2011-12-01" not in before

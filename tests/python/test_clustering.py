@@ -11,6 +11,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from rfm_segments.clustering import (
+    EVALUATION_COLUMNS,
     SEGMENT_ARCHETYPES,
     ClusteringError,
     choose_k,
@@ -182,17 +183,7 @@ def test_silhouette_is_sampled_above_the_limit(blobs):
 
 def test_evaluation_columns_and_types(blobs):
     evaluation = evaluate_k(blobs[0], k_min=3, k_max=4)
-    assert evaluation.columns.tolist() == [
-        "k",
-        "inertia",
-        "silhouette",
-        "calinski_harabasz",
-        "davies_bouldin",
-        "silhouette_sample_size",
-        "fit_sample_size",
-        "n_customers",
-        "note",
-    ]
+    assert evaluation.columns.tolist() == list(EVALUATION_COLUMNS)  # every column, in the declared order
     assert evaluation["k"].dtype == np.int64
     assert evaluation["note"].tolist() == ["", ""]
     assert evaluation["inertia"].is_monotonic_decreasing

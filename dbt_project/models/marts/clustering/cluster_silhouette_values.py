@@ -1,11 +1,11 @@
 """Silhouette of each customer in a seeded sample: the per-cluster silhouette plot of the report."""
+from rfm_segments.clustering_step import served_cluster_frames
 from rfm_segments.stability import silhouette_values
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    rfm = dbt.ref("customer_rfm").project("customer_id, recency_days, frequency, monetary").df()
-    labels = dbt.ref("int_customer_served_clusters").project("customer_id, cluster_id").df()
+    rfm, labels = served_cluster_frames(dbt.ref("customer_rfm"), dbt.ref("int_customer_served_clusters"))
     return silhouette_values(
         rfm,
         labels,

@@ -1,11 +1,11 @@
 """Bootstrap stability of each K-Means cluster (Hennig's clusterboot); one row per cluster."""
+from rfm_segments.clustering_step import served_cluster_frames
 from rfm_segments.stability import cluster_stability
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    rfm = dbt.ref("customer_rfm").project("customer_id, recency_days, frequency, monetary").df()
-    labels = dbt.ref("int_customer_served_clusters").project("customer_id, cluster_id").df()
+    rfm, labels = served_cluster_frames(dbt.ref("customer_rfm"), dbt.ref("int_customer_served_clusters"))
     return cluster_stability(
         rfm,
         labels,

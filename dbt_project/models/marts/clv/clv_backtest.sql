@@ -2,6 +2,7 @@
 -- errors per customer (purchase days and spend) of the BG/NBD + Gamma-Gamma prediction against
 -- "the repeat rate so far continues" (int_clv_backtest_customers). No row when no snapshot's
 -- following period has happened; null errors when the fit failed (clv_fit_status).
+{%- set measures = ['purchases', 'spend'] %}
 with customers as (
     select * from {{ ref('int_clv_backtest_customers') }}
 ),
@@ -11,34 +12,28 @@ errors as (
         snapshot_date,
         horizon_days,
         count(*) as customers,
-        sum(actual_purchases) as actual_purchases,
-        sum(predicted_purchases) as predicted_purchases,
-        sum(baseline_purchases) as baseline_purchases,
-        sum(actual_spend) as actual_spend,
-        sum(predicted_spend) as predicted_spend,
-        sum(baseline_spend) as baseline_spend,
-        avg(abs(predicted_purchases - actual_purchases)) as model_purchases_mae,
-        avg(abs(baseline_purchases - actual_purchases)) as baseline_purchases_mae,
-        avg(abs(predicted_spend - actual_spend)) as model_spend_mae,
-        avg(abs(baseline_spend - actual_spend)) as baseline_spend_mae
+        {% for measure in measures -%}
+        sum(actual_{{ measure }}) as actual_{{ measure }},
+        sum(predicted_{{ measure }}) as predicted_{{ measure }},
+        sum(baseline_{{ measure }}) as baseline_{{ measure }},
+        avg(abs(predicted_{{ measure }} - actual_{{ measure }})) as model_{{ measure }}_mae,
+        avg(abs(baseline_{{ measure }} - actual_{{ measure }})) as baseline_{{ measure }}_mae{% if not loop.last %},{% endif %}
+        {% endfor %}
     from customers
     group by 1, 2
 )
 
+-- columns come in the contract's order (_clv__models.yml)
 select
     snapshot_date,
     cast(horizon_days as integer) as horizon_days,
     cast(customers as bigint) as customers,
-    cast(actual_purchases as double) as actual_purchases,
-    cast(predicted_purchases as double) as predicted_purchases,
-    cast(baseline_purchases as double) as baseline_purchases,
-    cast(actual_spend as double) as actual_spend,
-    cast(predicted_spend as double) as predicted_spend,
-    cast(baseline_spend as double) as baseline_spend,
-    cast(model_purchases_mae as double) as model_purchases_mae,
-    cast(baseline_purchases_mae as double) as baseline_purchases_mae,
-    cast(model_spend_mae as double) as model_spend_mae,
-    cast(baseline_spend_mae as double) as baseline_spend_mae,
-    model_purchases_mae < baseline_purchases_mae as model_beats_baseline_on_purchases,
-    model_spend_mae < baseline_spend_mae as model_beats_baseline_on_spend
+    {% for measure in measures -%}
+    {% for column in ['actual_', 'predicted_', 'baseline_'] -%}
+    cast({{ column }}{{ measure }} as double) as {{ column }}{{ measure }},
+    {% endfor -%}
+    cast(model_{{ measure }}_mae as double) as model_{{ measure }}_mae,
+    cast(baseline_{{ measure }}_mae as double) as baseline_{{ measure }}_mae,
+    model_{{ measure }}_mae < baseline_{{ measure }}_mae as model_beats_baseline_on_{{ measure }}{% if not loop.last %},{% endif %}
+    {% endfor %}
 from errors

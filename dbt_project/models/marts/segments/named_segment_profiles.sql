@@ -29,21 +29,10 @@ select
     cast(coalesce(profiles.customers, 0) as double) / totals.customers as customer_share,
     cast(coalesce(profiles.revenue, 0) as decimal(18, 2)) as revenue,
     cast(coalesce(profiles.revenue, 0) / nullif(totals.revenue, 0) as double) as revenue_share,
-    cast(profiles.mean_recency_days as double) as mean_recency_days,
-    cast(profiles.mean_frequency as double) as mean_frequency,
-    cast(profiles.mean_monetary as double) as mean_monetary,
+    {{ segment_profile_columns('profiles', 'totals.expected_revenue') }},
     segments.description,
     segments.recommended_action,
-    backtest.snapshot_date as backtest_snapshot_date,
-    backtest.customers as backtest_customers,
-    backtest.rebuy_rate as backtest_rebuy_rate,
-    backtest.next_period_revenue_share as backtest_revenue_share,
-    backtest.revenue_per_customer as backtest_revenue_per_customer,
-    backtest.strategy_premise,
-    coalesce(backtest.strategy_contradicted, false) as strategy_contradicted,
-    cast(profiles.expected_revenue as double) as expected_revenue,
-    cast(profiles.expected_revenue / nullif(totals.expected_revenue, 0) as double) as expected_revenue_share,
-    cast(profiles.mean_churn_risk as double) as mean_churn_risk,
+    {{ segment_backtest_columns('backtest') }},
     attribute_highlights.distinguishing_attributes
 from {{ ref('rfm_named_segments') }} as segments
 cross join totals

@@ -1,15 +1,6 @@
 -- Tier x cluster x named segment: how the three lenses overlap, one row per combination present.
 with cells as (
-    select
-        tier,
-        tier_rank,
-        cluster_id,
-        segment_name,
-        named_segment,
-        count(*) as customers,
-        sum(monetary) as revenue
-    from {{ ref('customer_segments') }}
-    group by 1, 2, 3, 4, 5
+    {{ lens_cells(ref('customer_segments'), ['tier', 'tier_rank', 'cluster_id', 'segment_name', 'named_segment']) }}
 )
 
 select

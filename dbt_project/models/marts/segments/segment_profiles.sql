@@ -1,5 +1,6 @@
 -- Per served K-Means cluster: size, revenue, typical R/F/M, what to do with it, and what the
--- cluster of that name did in the latest complete backtest period (segment_backtest).
+-- cluster of that name did in the latest complete backtest period (segment_backtest). Columns
+-- come in the contract's order (_segments__models.yml), whatever their order here.
 with members as (
     select * from {{ ref('customer_segments') }}
 ),
@@ -38,11 +39,9 @@ select
     cast(profiles.customers as double) / sum(profiles.customers) over () as customer_share,
     cast(profiles.revenue as decimal(18, 2)) as revenue,
     cast(profiles.revenue / sum(profiles.revenue) over () as double) as revenue_share,
-    cast(profiles.mean_recency_days as double) as mean_recency_days,
+    {{ segment_profile_columns('profiles', 'sum(profiles.expected_revenue) over ()') }},
     cast(profiles.median_recency_days as double) as median_recency_days,
-    cast(profiles.mean_frequency as double) as mean_frequency,
     cast(profiles.median_frequency as double) as median_frequency,
-    cast(profiles.mean_monetary as double) as mean_monetary,
     cast(profiles.median_monetary as double) as median_monetary,
     cast(centroids.recency_days as double) as centroid_recency_days,
     cast(centroids.frequency as double) as centroid_frequency,
@@ -54,19 +53,10 @@ select
     profiles.offer,
     profiles.segment_archetype,
     profiles.shares_strategy_with,
-    backtest.snapshot_date as backtest_snapshot_date,
+    {{ segment_backtest_columns('backtest') }},
     backtest.segment as backtest_segment_name,
     backtest.horizon_days as backtest_horizon_days,
-    backtest.customers as backtest_customers,
-    backtest.rebuy_rate as backtest_rebuy_rate,
-    backtest.next_period_revenue_share as backtest_revenue_share,
-    backtest.revenue_per_customer as backtest_revenue_per_customer,
     backtest.lens_explained_share as backtest_lens_explained_share,
-    backtest.strategy_premise,
-    coalesce(backtest.strategy_contradicted, false) as strategy_contradicted,
-    cast(profiles.expected_revenue as double) as expected_revenue,
-    cast(profiles.expected_revenue / sum(profiles.expected_revenue) over () as double) as expected_revenue_share,
-    cast(profiles.mean_churn_risk as double) as mean_churn_risk,
     attribute_highlights.distinguishing_attributes
 from profiles
 join {{ ref('cluster_centroids') }} as centroids

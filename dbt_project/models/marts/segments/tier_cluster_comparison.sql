@@ -1,14 +1,6 @@
 -- Tier x cluster: how the quantile tiers and the K-Means clusters overlap.
 with cells as (
-    select
-        tier,
-        tier_rank,
-        cluster_id,
-        segment_name,
-        count(*) as customers,
-        sum(monetary) as revenue
-    from {{ ref('customer_segments') }}
-    group by 1, 2, 3, 4
+    {{ lens_cells(ref('customer_segments'), ['tier', 'tier_rank', 'cluster_id', 'segment_name']) }}
 )
 
 select
