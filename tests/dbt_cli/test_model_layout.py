@@ -84,7 +84,7 @@ def test_bi_sees_exactly_the_public_marts_and_exposures_read_only_them(manifest)
     assert {nodes[uid]["group"] for uid in public} == {"bi"}
     assert manifest["groups"]["group.rfm_segments.bi"]["owner"]["email"]
     assert {nodes[uid]["schema"] for uid in public} == {"marts", "clustering"}
-    assert len(public) == 31  # 28 + the customer attribute marts (profiles, highlights, rejected rows)
+    assert len(public) == 32  # 28 + the customer attribute marts (profiles, highlights, rejected rows, cluster_attribute_features)
     for exposure in manifest["exposures"].values():
         read = [uid for uid in exposure["depends_on"]["nodes"] if uid.startswith("model.")]
         assert set(read) <= public, exposure["name"]
