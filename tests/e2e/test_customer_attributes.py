@@ -18,7 +18,7 @@ from test_pipeline import mart_digest
 DUPLICATED_ID = "12347"
 UNKNOWN_ID = "99999"
 #: Appended last: lines the CSV reader cannot split, quarantined as malformed_line (file lines 4343, 4344).
-MALFORMED_LINES = ['12348,40,F,"nurse ""o\'neil""",1,north,yes,too,many', '12349,"a stray "quote,F,x,1,north,yes']
+MALFORMED_LINES = ['12349,"a stray "quote,F,x,1,north,yes', '12348,40,F,"nurse ""o\'neil""",1,north,yes,too,many']
 MALFORMED_LINE_NUMBERS = [4343, 4344]
 #: Marts that gain the distinguishing_attributes column; the rest must not change at all.
 WITH_ATTRIBUTE_COLUMN = {"marts.segment_profiles", "marts.named_segment_profiles"}
@@ -37,7 +37,7 @@ def crm(tmp_path_factory):
         writer.writerow([DUPLICATED_ID, 40, "F", "teacher", 30000, "north", "yes"])
         writer.writerow(["", 50, "M", "artist", 20000, "south", "no"])
         writer.writerow([UNKNOWN_ID, 60, "M", "artist", 20000, "south", "no"])
-        handle.write("\n".join(MALFORMED_LINES) + "\n")
+        handle.write("".join(line + "\r\n" for line in MALFORMED_LINES))  # the csv module's line ends
     return path, planted
 
 
@@ -140,7 +140,7 @@ def test_bad_rows_are_quarantined_with_reasons(db, published):
     assert list(described.line_number) == MALFORMED_LINE_NUMBERS
     assert set(described.reason_description) == set(seed.description)
     raw = frame(db, "select line_number, raw_line from staging.stg_crm__malformed_lines order by line_number")
-    assert list(raw.raw_line) == MALFORMED_LINES and list(raw.line_number) == MALFORMED_LINE_NUMBERS
+    assert [line.strip() for line in raw.raw_line] == MALFORMED_LINES and list(raw.line_number) == MALFORMED_LINE_NUMBERS
     duplicated = frame(db, f"select distinct attribute_value from intermediate.int_customer_attributes "
                            f"where customer_id = '{DUPLICATED_ID}' and attribute_name <> 'country'")
     assert list(duplicated.attribute_value) == ["(missing)"]
@@ -212,6 +212,8 @@ def test_clustering_on_attributes_records_the_features_and_the_missing_values(cl
     assert missing["age"] > 100 and (features.weight == 1).all()
     # the invoices have no country: an attribute without any value, recorded without a feature column
     assert features.loc[features.attribute_name == "country", "feature_column"].isna().all()
+    report = (clustered_db.parent / "segments_report.html").read_text(encoding="utf-8")
+    assert "occupation (8 features, 0 missing)" in report and f"age (1 feature, {missing['age']:,} missing)" in report
 
 
 def test_clustering_on_attributes_is_only_different_as_the_docs_table_says(clustered_db, db):
