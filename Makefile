@@ -23,7 +23,7 @@ help:
 	@echo "make setup  the environment and the sample only, for running dbt yourself (README \"Quick start\")"
 	@echo "make publish  publish for BI what your last full \`dbt build\` wrote, if every node passed"
 	@echo "make run DATA=your.csv [COLUMNS=customer_id=cust_no,...] [DATE_FORMAT=%d/%m/%Y]   on your own file"
-	@echo "make run DATA=... CUSTOMERS=crm.csv [CUSTOMER_COLUMNS=customer_id=crm_no]   profile the segments by customer attributes"
+	@echo "make run DATA=... CUSTOMERS=crm.csv [CUSTOMER_COLUMNS=customer_id=crm_no] [CLUSTER_ON_ATTRIBUTES=1]   profile (and optionally cluster) by customer attributes"
 	@echo "make test   run every test (lint, pytest, dbt data and unit tests): what CI runs"
 	@echo "make test-fast  the inner loop: package unit tests and one small dbt build (about 2 minutes)"
 	@echo "make lint   ruff (Python) and sqlfluff with the dbt templater (SQL)"
@@ -60,7 +60,8 @@ run: $(STAMP) $(if $(filter spark,$(ENGINE)),$(SPARK_STAMP))
 		$(if $(value DATA),--data $(call shell_word,DATA)) $(if $(value COLUMNS),--columns $(call shell_word,COLUMNS)) \
 		$(if $(value DATE_FORMAT),--date-format $(call shell_word,DATE_FORMAT)) \
 		$(if $(value CUSTOMERS),--customers $(call shell_word,CUSTOMERS)) \
-		$(if $(value CUSTOMER_COLUMNS),--customer-columns $(call shell_word,CUSTOMER_COLUMNS))
+		$(if $(value CUSTOMER_COLUMNS),--customer-columns $(call shell_word,CUSTOMER_COLUMNS)) \
+		$(if $(filter 1 true yes,$(CLUSTER_ON_ATTRIBUTES)),--cluster-on-attributes)
 
 # For people who run dbt themselves: the environment and the sample plain `dbt build` reads.
 setup: $(STAMP)

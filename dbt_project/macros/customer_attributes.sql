@@ -2,28 +2,13 @@
    attribute columns (docs/customer-attributes.md). var customers_path (null = none) names it;
    the id column is found like the transactions' (var raw_column_aliases, or var
    customers_columns 'customer_id=crm_no'); var customer_attributes lists the columns to use
-   (null = every other column). The CLI preflight (rfm_segments.ingest.prepare_customers) checks
-   the file first and passes its encoding and CSV dialect as customers_* vars. #}
+   (null = every other column). Read through source('crm', 'customer_attributes')
+   (models/staging/crm/_crm__sources.yml); the CLI preflight (rfm_segments.ingest.prepare_customers)
+   checks the file first and passes its encoding and CSV dialect as customers_* vars. #}
 
+{#- The same rule as the source's external_location. -#}
 {% macro customers_file_path() -%}
     {{ return(var('customers_path', none) or none) }}
-{%- endmacro %}
-
-{# The file as a DuckDB table function: every CSV value as text; strict, so a line the reader
-   cannot split fails the build (the CLI preflight names such lines first). Relative paths are
-   relative to dbt_project/ (plugin rfm_segments.dbt_paths). #}
-{% macro customers_file_reader() -%}
-    {%- set path = customers_file_path() -%}
-    {%- if path.lower().endswith('.parquet') -%}
-        read_parquet({{ quote_text(path) }})
-    {%- else -%}
-        read_csv({{ quote_text(path) }}, header = true, all_varchar = true,
-            encoding = {{ quote_text(var('customers_encoding', 'utf-8')) }},
-            max_line_size = {{ var('customers_csv_max_line_size', 2000000) | int }},
-            quote = {{ quote_text(var('customers_csv_quote', '"')) }}
-            {%- if var('customers_csv_delimiter', none) %}, delim = {{ quote_text(var('customers_csv_delimiter')) }}{% endif %}
-            {%- if var('customers_csv_escape', none) %}, escape = {{ quote_text(var('customers_csv_escape')) }}{% endif %})
-    {%- endif -%}
 {%- endmacro %}
 
 {# A list var given as a YAML list or a comma-separated string; [] when null. #}
@@ -62,6 +47,10 @@
     {%- else -%}
         {%- for column in found if column.name != id_column.name -%}{%- do attributes.append(column) -%}{%- endfor -%}
     {%- endif -%}
+    {%- set known = (attributes | map(attribute='name') | map('lower') | list) + ['country'] -%}
+    {%- for name in attribute_type_overrides() if name | lower not in known -%}
+        {{ exceptions.raise_compiler_error("attribute_types names '" ~ name ~ "', which is not an attribute used from " ~ customers_file_path() ~ "; attributes: " ~ known | join(', ')) }}
+    {%- endfor -%}
     {%- if not attributes -%}
         {{ exceptions.raise_compiler_error("no attribute columns in " ~ customers_file_path() ~ " besides the customer id " ~ id_column.name) }}
     {%- endif -%}
@@ -72,4 +61,24 @@
 {% macro attribute_number_label(expr) -%}
     case when {{ expr }} = round({{ expr }}) then cast(cast({{ expr }} as bigint) as {{ dbt.type_string() }})
          else cast(round({{ expr }}, 2) as {{ dbt.type_string() }}) end
+{%- endmacro %}
+
+{# var attribute_types: {attribute: numeric|categorical} (or 'zip=categorical,score=numeric'),
+   overriding the inferred type; one compiler error for another type. Names are checked against
+   the file's columns by customer_attribute_columns. #}
+{% macro attribute_type_overrides() -%}
+    {%- set overrides = {} -%}
+    {%- for name, type in column_mapping('attribute_types', none).items() -%}
+        {%- if type | lower not in ('numeric', 'categorical') -%}
+            {{ exceptions.raise_compiler_error("attribute_types: '" ~ name ~ "' is given type '" ~ type ~ "'; use numeric or categorical") }}
+        {%- endif -%}
+        {%- do overrides.update({name: type | lower}) -%}
+    {%- endfor -%}
+    {{ return(overrides) }}
+{%- endmacro %}
+
+{# A text number written with a leading zero ('01234', '007', not '0' or '0.5'): a code whose
+   zeros matter, so the attribute is a category. #}
+{% macro has_leading_zero(text) -%}
+    ({{ text }} like '0%' and substring({{ text }}, 2, 1) between '0' and '9')
 {%- endmacro %}

@@ -51,7 +51,7 @@
     {{ return(column_mapping('raw_columns', raw_canonical_columns())) }}
 {%- endmacro %}
 
-{# Var `var_name` ('canonical=theirs,...' or a YAML mapping) as a dict, its keys checked against `canonicals`. #}
+{# Var `var_name` ('canonical=theirs,...' or a YAML mapping) as a dict, its keys checked against `canonicals` (none: any key). #}
 {% macro column_mapping(var_name, canonicals) -%}
     {%- set given = var(var_name, none) -%}
     {%- set mapping = {} -%}
@@ -66,7 +66,7 @@
             {%- do mapping.update({parts[0] | trim: parts[1] | trim}) -%}
         {%- endfor -%}
     {%- endif -%}
-    {%- for canonical in mapping if canonical not in canonicals -%}
+    {%- for canonical in mapping if canonicals is not none and canonical not in canonicals -%}
         {{ exceptions.raise_compiler_error(var_name ~ ": '" ~ canonical ~ "' is not a canonical column (" ~ canonicals | join(', ') ~ ")") }}
     {%- endfor -%}
     {{ return(mapping) }}

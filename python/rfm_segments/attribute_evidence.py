@@ -1,15 +1,15 @@
 """Does clustering on behaviour + customer attributes make the segments more useful, or only
-different? `python -m rfm_segments.attribute_evidence [--db warehouse/segments.duckdb]`
+different? `python -m rfm_segments.attribute_evidence [--db warehouse/segments.duckdb] [--write-docs]`
 
 Reads a warehouse built with a customer attributes file (customer_rfm, the per-customer
 intermediate.int_customer_attributes, and intermediate.int_snapshot_next_period_spend at the
-latest snapshot whose next period has happened) and, with the k the build chose, fits K-Means on
-behaviour only and on behaviour + attributes (rfm_segments.clustering.encode_attributes, per
-weight), then prints for each: the k evidence (silhouette, bootstrap stability, backtest
-explained share, as rfm_segments.stability.add_k_evidence computes them), the backtest re-buy
-spread (highest minus lowest share of a cluster's customers who bought in the next period) and
-the agreement (adjusted Rand index) with the behaviour-only clusters. docs/customer-attributes.md
-reports the result on the generated CRM file.
+latest snapshot whose next period has happened) and, with the k the build chose, runs the build's
+own clustering step (rfm_segments.clustering_step, as var cluster_on_attributes does) on
+behaviour only and on behaviour + attributes, per weight, then gives for each: the k evidence
+(silhouette, bootstrap stability, backtest explained share), the backtest re-buy spread (highest
+minus lowest share of a cluster's customers who bought in the next period) and the agreement
+(adjusted Rand index) with the behaviour-only clusters. `--write-docs` puts the table into
+docs/customer-attributes.md (between its attribute-evidence markers); a test checks it there.
 """
 from __future__ import annotations
 
@@ -21,15 +21,20 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
-from rfm_segments.clustering import encode_attributes, evaluate_k, fit_clusters
-from rfm_segments.stability import add_k_evidence
+from rfm_segments import clustering_step
+from rfm_segments.clustering import fit_clusters
 
-RFM = "customer_id, recency_days, frequency, monetary"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "customer-attributes.md"
+DOCS_START = "<!-- attribute-evidence:start (python -m rfm_segments.attribute_evidence --write-docs) -->"
+DOCS_END = "<!-- attribute-evidence:end -->"
+RFM = ", ".join(clustering_step.RFM_COLUMNS)
 
 
-def with_attributes(rfm: pd.DataFrame, attributes: pd.DataFrame, weight: float) -> pd.DataFrame:
-    features, _ = encode_attributes(rfm["customer_id"], attributes, weight=weight)
-    return rfm.merge(features, on="customer_id", how="left", validate="1:1")
+def step_config(k: int, weight: float, seed: int) -> dict:
+    """The clustering step's config for one k, behaviour only (weight 0) or with attributes."""
+    return {"k_min": k, "k_max": k, "n_clusters": None, "cluster_seed": seed, "silhouette_sample_size": 10_000,
+            "k_stability_resamples": 10, "k_stability_sample_size": 2_000,
+            "cluster_on_attributes": weight > 0, "attribute_cluster_weight": weight}
 
 
 def rebuy_spread(backtest: pd.DataFrame, k: int, seed: int) -> float:
@@ -42,36 +47,64 @@ def rebuy_spread(backtest: pd.DataFrame, k: int, seed: int) -> float:
 def compare(db: Path, weights: tuple[float, ...] = (0.5, 1.0), seed: int = 42) -> pd.DataFrame:
     with duckdb.connect(str(db), read_only=True) as con:
         rfm = con.execute(f"select {RFM} from marts.customer_rfm").df()
-        attributes = con.execute("select * from intermediate.int_customer_attributes").df()
+        attributes = con.execute(f"select {', '.join(clustering_step.ATTRIBUTE_COLUMNS)} "
+                                 "from intermediate.int_customer_attributes").df()
         (k,), = con.execute("select k from clustering.cluster_k_evaluation where is_chosen").fetchall()
         backtest = con.execute(
-            f"select {RFM}, next_period_spend from intermediate.int_snapshot_next_period_spend "
+            f"select {', '.join(clustering_step.BACKTEST_COLUMNS)} from intermediate.int_snapshot_next_period_spend "
             "where snapshot_date = (select max(snapshot_date) from intermediate.int_snapshot_next_period_spend)"
         ).df()
-    behaviour = fit_clusters(rfm, n_clusters=k, seed=seed)["cluster_id"]
-    rows = []
+    rows, behaviour = [], None
     for weight in (0.0, *weights):
-        data = rfm if weight == 0 else with_attributes(rfm, attributes, weight)
-        period = backtest if weight == 0 else with_attributes(backtest, attributes, weight)
-        evaluation = add_k_evidence(evaluate_k(data, k_min=k, k_max=k, seed=seed), data, backtest=period, seed=seed)
-        evidence = evaluation.set_index("k").loc[k]
-        labels = fit_clusters(data, n_clusters=k, seed=seed)["cluster_id"]
+        config = step_config(k, weight, seed)
+        evidence = clustering_step.k_evaluation(rfm, backtest, config, attributes).set_index("k").loc[k]
+        labels = fit_clusters(clustering_step.with_attributes(rfm, attributes, config), n_clusters=k, seed=seed)["cluster_id"]
+        behaviour = labels if behaviour is None else behaviour
         rows.append({
-            "features": "behaviour" if weight == 0 else f"behaviour + attributes (weight {weight:g})",
+            "features": "behaviour" if weight == 0 else f"behaviour + attributes, weight {weight:g}",
             "k": k, "silhouette": evidence["silhouette"],
             "stability_min_jaccard": evidence["stability_min_jaccard"],
             "backtest_explained_share": evidence["backtest_explained_share"],
-            "backtest_rebuy_spread": rebuy_spread(period, k, seed),
+            "backtest_rebuy_spread": rebuy_spread(clustering_step.with_attributes(backtest, attributes, config), k, seed),
             "ari_with_behaviour_only": adjusted_rand_score(behaviour, labels),
         })
     return pd.DataFrame(rows)
 
 
+def markdown(table: pd.DataFrame) -> str:
+    """The comparison as the docs' Markdown table (3 decimals)."""
+    head = ("| features | k | silhouette | min. stability (Jaccard) | backtest explained share "
+            "| backtest re-buy spread | ARI with behaviour-only |")
+    lines = [head, "| --- | --- | --- | --- | --- | --- | --- |"]
+    for row in table.itertuples(index=False):
+        numbers = (row.silhouette, row.stability_min_jaccard, row.backtest_explained_share,
+                   row.backtest_rebuy_spread, row.ari_with_behaviour_only)
+        lines.append(f"| {row.features} | {row.k} | " + " | ".join(f"{x:.3f}" for x in numbers) + " |")
+    return "\n".join(lines)
+
+
+def docs_table(text: str) -> str:
+    """The table between the markers of docs/customer-attributes.md."""
+    return text.split(DOCS_START, 1)[1].split(DOCS_END, 1)[0].strip()
+
+
+def write_docs(table: pd.DataFrame, path: Path = DOCS) -> None:
+    text = path.read_text(encoding="utf-8")
+    before, rest = text.split(DOCS_START, 1)
+    after = rest.split(DOCS_END, 1)[1]
+    path.write_text(f"{before}{DOCS_START}\n{markdown(table)}\n{DOCS_END}{after}", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="warehouse/segments.duckdb", help="the warehouse dbt wrote")
+    parser.add_argument("--write-docs", action="store_true", help=f"write the table into {DOCS.name}")
     options = parser.parse_args(argv)
-    print(compare(Path(options.db)).round(3).to_string(index=False))
+    table = compare(Path(options.db))
+    print(markdown(table))
+    if options.write_docs:
+        write_docs(table)
+        print(f"==> wrote the table into {DOCS}")
 
 
 if __name__ == "__main__":

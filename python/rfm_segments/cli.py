@@ -199,6 +199,8 @@ def prepare_input(options: argparse.Namespace, db: Path) -> tuple[ingest.Prepare
             print(f"==> {note}", flush=True)
         print(f"==> customer attributes: {customers.path} (id column {customers.mapping['customer_id']})", flush=True)
         customer_vars = customers.dbt_vars
+    if options.cluster_on_attributes:
+        customer_vars["cluster_on_attributes"] = True
     return prepared, {**prepared.dbt_vars, **customer_vars, **run_vars(options)}
 
 
@@ -406,6 +408,12 @@ def print_attributes(rows) -> None:
                       "group by 1 order by 1")
     print("\nCustomer attributes profiled: " + ", ".join(f"{name} ({kind})" for name, kind in attributes)
           + "; see marts.segment_attribute_profiles")
+    features = rows("select count(feature_column), count(distinct attribute_name), any_value(weight) "
+                    "from clustering.cluster_attribute_features")
+    if features and features[0][1]:
+        (columns, names, weight), = features
+        print(f"  clustered on behaviour + {names} attributes ({columns} feature columns, weight {weight:g}); "
+              "see clustering.cluster_attribute_features")
     for reason, count in rows("select reject_reason, count(*) from marts.rejected_customer_attributes "
                               "group by 1 order by 2 desc, 1"):
         print(f"  attribute rows not used, {reason}: {count:,} (marts.rejected_customer_attributes)")
@@ -450,6 +458,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--customers", help="optional customer attributes file (CRM export): one row per "
                      "customer id, any attribute columns (docs/customer-attributes.md)")
     run.add_argument("--customer-columns", help="the attributes file's id column, e.g. 'customer_id=crm_no'")
+    run.add_argument("--cluster-on-attributes", action="store_true",
+                     help="cluster on behaviour + customer attributes (k evidence and the fresh fit; "
+                          "dbt var cluster_on_attributes; docs/customer-attributes.md)")
     run.add_argument("--vars", help="extra dbt vars, as YAML, e.g. '{n_clusters: 5}'")
     run.add_argument("--report", help="where the HTML report goes (default: next to the warehouse)")
     run.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",

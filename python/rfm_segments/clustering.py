@@ -19,7 +19,7 @@ import functools
 import operator
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
 import numpy as np
@@ -178,6 +178,7 @@ class AttributeEncoding:
     features: dict[str, str]          # feature column -> what it encodes ('age', 'occupation=nurse')
     missing: dict[str, int]           # attribute -> customers without a value
     weight: float
+    sources: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # column -> (attribute, category or None)
 
 
 def encode_attributes(customer_ids: pd.Series, attributes: pd.DataFrame, weight: float = 1.0
@@ -199,6 +200,7 @@ def encode_attributes(customer_ids: pd.Series, attributes: pd.DataFrame, weight:
     ids = customer_ids.astype(str).to_numpy()
     blocks: list[NDArray[np.float64]] = []
     names: list[str] = []
+    sources: list[tuple[str, str | None]] = []
     missing: dict[str, int] = {}
     for name, rows in attributes.groupby("attribute_name", sort=True):
         rows = rows.set_index(rows["customer_id"].astype(str)).reindex(ids)
@@ -211,6 +213,7 @@ def encode_attributes(customer_ids: pd.Series, attributes: pd.DataFrame, weight:
             values = np.where(absent, np.median(values[~absent]), values)
             block = _standardised(values[:, None])
             labels = [str(name)]
+            sources.append((str(name), None))
         else:
             values = rows["attribute_value"].fillna("(missing)").astype(str)
             absent = (values == "(missing)").to_numpy()
@@ -221,6 +224,7 @@ def encode_attributes(customer_ids: pd.Series, attributes: pd.DataFrame, weight:
             indicators = np.column_stack([(values == c).to_numpy(dtype=np.float64) for c in categories])
             block = _standardised(indicators) / np.sqrt(len(categories))
             labels = [f"{name}={c}" for c in categories]
+            sources += [(str(name), c) for c in categories]
         blocks.append(block)
         names += labels
     columns = [f"{ATTRIBUTE_PREFIX}{i}" for i in range(len(names))]
@@ -229,7 +233,8 @@ def encode_attributes(customer_ids: pd.Series, attributes: pd.DataFrame, weight:
     n_attributes = len(blocks)
     X = np.column_stack(blocks) * np.sqrt(weight * len(FEATURES) / n_attributes)
     frame = pd.DataFrame(X, columns=columns).assign(customer_id=customer_ids.to_numpy())
-    return frame[["customer_id", *columns]], AttributeEncoding(dict(zip(columns, names)), missing, weight)
+    return frame[["customer_id", *columns]], AttributeEncoding(dict(zip(columns, names)), missing, weight,
+                                                               dict(zip(columns, sources)))
 
 
 def _standardised(X: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -19,3 +19,8 @@ def optional(value: Any) -> Any:
 
 def optional_int(value: Any) -> int | None:
     return None if is_unset(value) else int(value)
+
+
+def is_true(value: Any) -> bool:
+    """A boolean var (True, 'True', 'true', '1', 'yes'); unset is false."""
+    return str(value).strip().lower() in ("true", "1", "yes")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from rfm_segments.dbt_values import is_unset, optional
+from rfm_segments.dbt_values import is_true, is_unset, optional
 from rfm_segments.drift import history_long_table, model_history
 from rfm_segments.naming import RecencyBounds
 
@@ -53,7 +53,7 @@ def history_from_dbt(
         seed=int(cluster_seed),
         training_date=optional(training_date),
         refit_dates=_dates(refit_dates),
-        auto_refit=str(auto_refit).lower() in ("true", "1", "yes"),
+        auto_refit=is_true(auto_refit),
         min_training_customers=int(min_training_customers),
         recency_bounds=recency_bounds_by_snapshot(recency_words),
     )

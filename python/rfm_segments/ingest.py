@@ -285,13 +285,12 @@ class Reader:
         return con.execute(select.format(reader=self.sql), {**self.params, **more})
 
 
-def csv_reader(path: Path, options: dict, strict: bool = False) -> Reader:
-    """The same read_csv call as the dbt source (models/staging/retail/_retail__sources.yml); `strict` fails on a
-    line that does not split into the header's fields, as the customers file is read."""
+def csv_reader(path: Path, options: dict) -> Reader:
+    """The same read_csv call as the dbt source (models/staging/retail/_retail__sources.yml)."""
     params = {"raw_path": str(path), "raw_encoding": options["raw_encoding"],
               "raw_csv_quote": options["raw_csv_quote"], "raw_csv_delimiter": options["raw_csv_delimiter"],
               "raw_csv_max_line_size": options.get("raw_csv_max_line_size", DEFAULT_MAX_LINE_SIZE)}
-    args = ["$raw_path", "header = true", "all_varchar = true", f"ignore_errors = {str(not strict).lower()}",
+    args = ["$raw_path", "header = true", "all_varchar = true", "ignore_errors = true",
             "encoding = $raw_encoding", "quote = $raw_csv_quote", "delim = $raw_csv_delimiter",
             "max_line_size = $raw_csv_max_line_size"]
     if options.get("raw_csv_escape"):
@@ -381,7 +380,7 @@ class OpenedInput:
     notes: list[str]
 
 
-def open_input(source: Path, kind: str, work_dir: Path | None, con, strict: bool = False) -> OpenedInput:
+def open_input(source: Path, kind: str, work_dir: Path | None, con) -> OpenedInput:
     """Checks a file's format, encoding and dialect and that it has data rows; returns a reader."""
     notes: list[str] = []
     path = source
@@ -401,7 +400,7 @@ def open_input(source: Path, kind: str, work_dir: Path | None, con, strict: bool
         dbt_vars = {"raw_encoding": scan.encoding, **sniff_dialect(path, scan.encoding),
                     "raw_file_lines": scan.lines,
                     "raw_csv_max_line_size": max(DEFAULT_MAX_LINE_SIZE, scan.longest_line + 1024)}
-        reader = csv_reader(path, dbt_vars, strict=strict)
+        reader = csv_reader(path, dbt_vars)
         if scan.encoding != "utf-8":
             notes.append(f"{source.name} is not UTF-8: read as {scan.encoding}")
     else:
@@ -409,8 +408,6 @@ def open_input(source: Path, kind: str, work_dir: Path | None, con, strict: bool
     try:
         found = [row[0] for row in reader.run(con, "describe select * from {reader}").fetchall()]
         has_rows = reader.run(con, "select count(*) from (select 1 from {reader} limit 1)").fetchone()[0]
-        if strict:
-            reader.run(con, "select count(*) from {reader}").fetchone()
     except duckdb.Error as error:
         raise InputError(f"cannot read {source.name} as {kind.upper()}: {first_error_line(error)}") from None
     if not has_rows:
@@ -440,7 +437,7 @@ def prepare(data: str | os.PathLike, columns: str | None = None, date_format: st
                          dbt_vars=dbt_vars, notes=opened.notes)
 
 
-#: The customer attributes file's dbt vars (macro customers_file_reader) for the transactions' ones.
+#: The customer attributes file's dbt vars (source crm.customer_attributes) for the transactions' ones.
 CUSTOMER_FILE_VARS = {"raw_encoding": "customers_encoding", "raw_csv_delimiter": "customers_csv_delimiter",
                       "raw_csv_quote": "customers_csv_quote", "raw_csv_escape": "customers_csv_escape",
                       "raw_csv_max_line_size": "customers_csv_max_line_size"}
@@ -450,16 +447,20 @@ def prepare_customers(data: str | os.PathLike, columns: str | None = None,
                       work_dir: Path | None = None) -> PreparedInput:
     """Preflight of the optional customer attributes file (a CRM export, one row per customer id,
     any attribute columns): the same checks as the transactions', the id column found by name
-    or by `columns` ('customer_id=crm_no'), and every line split into the header's fields (the
-    file is read strictly). Duplicate, missing and unknown ids are not errors: dbt quarantines
-    those rows (marts.rejected_customer_attributes)."""
+    or by `columns` ('customer_id=crm_no'). One-line errors only for what makes the file unusable;
+    malformed lines and duplicate, missing and unknown ids are not errors: dbt quarantines those
+    rows with a reason (marts.rejected_customer_attributes)."""
     source = resolve_input(data)
     check_readable(source)
     kind = file_kind(source)
     given = parse_mapping(columns, allowed=("customer_id",), option="CUSTOMER_COLUMNS")
     con = duckdb.connect()
     try:
-        opened = open_input(source, kind, work_dir, con, strict=True)
+        opened = open_input(source, kind, work_dir, con)
+        try:  # a line the reader skips is quarantined by dbt; what it cannot skip (a quote left open to the end) is fatal
+            opened.reader.run(con, "select count(*) from {reader}").fetchone()
+        except duckdb.Error as error:
+            raise InputError(f"cannot read {source.name} as {kind.upper()}: {first_error_line(error)}") from None
     finally:
         con.close()
     found = opened.columns_found

@@ -218,6 +218,10 @@ def _load_attributes(con: duckdb.DuckDBPyConnection) -> dict:
         "attribute_rejects": _records(
             con, "select reject_reason, count(*) as rows from marts.rejected_customer_attributes "
                  "group by 1 order by 2 desc, 1"),
+        # clustering on behaviour + attributes (var cluster_on_attributes): what it added, missing values
+        "attribute_features": _records(
+            con, "select attribute_name, count(feature_column) as columns, max(missing_customers) as missing "
+                 "from clustering.cluster_attribute_features group by 1 order by 1"),
     }
 
 

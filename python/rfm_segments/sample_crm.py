@@ -18,6 +18,7 @@ import duckdb
 import numpy as np
 
 from rfm_segments import ingest
+from rfm_segments.project_macros import normalize_customer_id
 from rfm_segments.sql_quoting import quote_identifier
 
 OCCUPATIONS = ("nurse", "teacher", "engineer", "retail", "student", "retired", "manager", "artist")
@@ -45,7 +46,7 @@ def customer_orders(transactions: Path) -> list[tuple[str, int]]:
         return reader.run(
             con,
             f"select customer_id, count(distinct order_key) from ("
-            f"  select nullif(regexp_replace(trim(cast({customer} as varchar)), '\\.0+$', ''), '') as customer_id,"
+            f"  select {normalize_customer_id(f'cast({customer} as varchar)')} as customer_id,"
             f"  cast({order} as varchar) as order_key from {{reader}}) "
             f"where customer_id is not null group by 1 order by 1",
         ).fetchall()

@@ -140,9 +140,12 @@ def run_clustering_step(configs: dict[str, Any]) -> int:
     backtest = _frame(spark, f"""
         select {', '.join(clustering_step.BACKTEST_COLUMNS)} from intermediate.int_snapshot_next_period_spend
         where snapshot_date = (select max(snapshot_date) from intermediate.int_snapshot_next_period_spend)""")
-    evaluation = clustering_step.k_evaluation(
-        rfm, backtest if len(backtest) else None,
-        {key: configs["int_cluster_k_evaluation"].get(key) for key in clustering_step.K_EVALUATION_CONFIG})
+    k_config = {key: configs["int_cluster_k_evaluation"].get(key) for key in clustering_step.K_EVALUATION_CONFIG}
+    attributes = None
+    if clustering_step.clusters_on_attributes(k_config):  # var cluster_on_attributes: behaviour + attributes
+        attributes = _frame(spark, f"select {', '.join(clustering_step.ATTRIBUTE_COLUMNS)} "
+                                   "from intermediate.int_customer_attributes")
+    evaluation = clustering_step.k_evaluation(rfm, backtest if len(backtest) else None, k_config, attributes)
     _write_table(spark, evaluation, "intermediate.int_cluster_k_evaluation")
     k = clustering_step.chosen_k(evaluation)
     words = _frame(spark, """
@@ -152,7 +155,7 @@ def run_clustering_step(configs: dict[str, Any]) -> int:
     (bounds,) = clustering_step.recency_bounds_from_rows(words).values()
     clusters = clustering_step.customer_clusters(
         rfm, k, bounds,
-        {key: configs["customer_clusters"].get(key) for key in clustering_step.CUSTOMER_CLUSTERS_CONFIG})
+        {key: configs["customer_clusters"].get(key) for key in clustering_step.CUSTOMER_CLUSTERS_CONFIG}, attributes)
     _write_table(spark, clusters, "clustering.customer_clusters")
     print(f"==> clustering step: k={k}, wrote intermediate.int_cluster_k_evaluation and clustering.customer_clusters",
           flush=True)

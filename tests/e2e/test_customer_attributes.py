@@ -17,6 +17,9 @@ from test_pipeline import mart_digest
 #: quarantined; an id with no sale is reported.
 DUPLICATED_ID = "12347"
 UNKNOWN_ID = "99999"
+#: Appended last: lines the CSV reader cannot split, quarantined as malformed_line (file lines 4343, 4344).
+MALFORMED_LINES = ['12349,"a stray "quote,F,x,1,north,yes', '12348,40,F,"nurse ""o\'neil""",1,north,yes,too,many']
+MALFORMED_LINE_NUMBERS = [4343, 4344]
 #: Marts that gain the distinguishing_attributes column; the rest must not change at all.
 WITH_ATTRIBUTE_COLUMN = {"marts.segment_profiles", "marts.named_segment_profiles"}
 #: The marts made from the attributes file: the only ones a build without it may change whole.
@@ -34,6 +37,7 @@ def crm(tmp_path_factory):
         writer.writerow([DUPLICATED_ID, 40, "F", "teacher", 30000, "north", "yes"])
         writer.writerow(["", 50, "M", "artist", 20000, "south", "no"])
         writer.writerow([UNKNOWN_ID, 60, "M", "artist", 20000, "south", "no"])
+        handle.write("".join(line + "\r\n" for line in MALFORMED_LINES))  # the csv module's line ends
     return path, planted
 
 
@@ -118,15 +122,25 @@ def test_small_groups_are_suppressed_and_no_personal_row_is_published(published)
             for table in ("segment_attribute_profiles", "rejected_customer_attributes")}
     assert not {"int_customer_attributes", "stg_crm__customer_attributes"} & tables
     assert not {"customer_id", "value_number", "attribute_value_text"} & columns["segment_attribute_profiles"]
-    assert columns["rejected_customer_attributes"] == {"read_order", "customer_id", "reject_reason", "reason_description"}
+    assert columns["rejected_customer_attributes"] == {"read_order", "line_number", "customer_id", "reject_reason",
+                                                       "reason_description"}
 
 
 def test_bad_rows_are_quarantined_with_reasons(db, published):
     rejected = frame(published, "select customer_id, reject_reason from marts.rejected_customer_attributes "
                                 "order by read_order")
     assert sorted(map(tuple, rejected.fillna("").values.tolist())) == [
+        ("", "malformed_line"), ("", "malformed_line"),
         ("", "missing_customer_id"), (DUPLICATED_ID, "duplicate_customer_id"),
         (DUPLICATED_ID, "duplicate_customer_id"), (UNKNOWN_ID, "unknown_customer_id")]
+    # the reasons' wording is the seed's; a malformed line is named by its line, its text stays in staging
+    described = frame(published, "select reject_reason, reason_description, line_number from marts.rejected_customer_attributes "
+                                 "where reject_reason = 'malformed_line' order by line_number")
+    seed = frame(db, "select description from reference.customer_attribute_reject_reasons where reason = 'malformed_line'")
+    assert list(described.line_number) == MALFORMED_LINE_NUMBERS
+    assert set(described.reason_description) == set(seed.description)
+    raw = frame(db, "select line_number, raw_line from staging.stg_crm__malformed_lines order by line_number")
+    assert [line.strip() for line in raw.raw_line] == MALFORMED_LINES and list(raw.line_number) == MALFORMED_LINE_NUMBERS
     duplicated = frame(db, f"select distinct attribute_value from intermediate.int_customer_attributes "
                            f"where customer_id = '{DUPLICATED_ID}' and attribute_name <> 'country'")
     assert list(duplicated.attribute_value) == ["(missing)"]
@@ -173,13 +187,50 @@ def test_a_bad_file_is_one_line_before_dbt(tmp_path, content, message):
     assert result.stderr.count("\n") == 1 and message in result.stderr
 
 
-def test_clustering_on_attributes_is_only_different_as_docs_say(db):
-    """The finding in docs/customer-attributes.md, recomputed (rfm_segments.attribute_evidence)."""
-    from rfm_segments.attribute_evidence import compare
+# ---------------------------------------------------------------- clustering on behaviour + attributes
 
-    rows = compare(db, weights=(1.0,)).set_index("features")
-    behaviour, both = rows.loc["behaviour"], rows.loc["behaviour + attributes (weight 1)"]
+@pytest.fixture(scope="module")
+def clustered_db(tmp_path_factory):
+    """The docs' setup: the invoices, the generated CRM file as is, --cluster-on-attributes."""
+    folder = tmp_path_factory.mktemp("clustered")
+    crm_file = folder / "crm.csv"
+    generate_customer_attributes(shared_data("online_retail_invoices.csv"), crm_file, seed=7)
+    return build(folder, "--data", str(shared_data("online_retail_invoices.csv")), "--customers", str(crm_file),
+                 "--cluster-on-attributes")
+
+
+def test_clustering_on_attributes_records_the_features_and_the_missing_values(clustered_db):
+    features = frame(clustered_db.parent / "serving" / "segments.duckdb",
+                     "select * from clustering.cluster_attribute_features order by feature_column")
+    missing = frame(clustered_db, "select attribute_name, count(case when attribute_value = '(missing)' then 1 end) as n "
+                                  "from intermediate.int_customer_attributes group by 1").set_index("attribute_name").n
+    assert set(features.attribute_name) == {"age", "income", "gender", "occupation", "region", "newsletter", "country"}
+    assert sorted(features.loc[features.attribute_name == "occupation", "category"]) == [
+        "artist", "engineer", "manager", "nurse", "retail", "retired", "student", "teacher"]
+    for name, rows in features.groupby("attribute_name"):
+        assert set(rows.missing_customers) == {missing[name]}, name
+    assert missing["age"] > 100 and (features.weight == 1).all()
+    # the invoices have no country: an attribute without any value, recorded without a feature column
+    assert features.loc[features.attribute_name == "country", "feature_column"].isna().all()
+    report = (clustered_db.parent / "segments_report.html").read_text(encoding="utf-8")
+    assert "occupation (8 features, 0 missing)" in report and f"age (1 feature, {missing['age']:,} missing)" in report
+
+
+def test_clustering_on_attributes_is_only_different_as_the_docs_table_says(clustered_db, db):
+    """docs/customer-attributes.md's table is what `attribute_evidence --write-docs` gives on this build,
+    the build's own k evidence is that table's row, and the served segments did not move."""
+    from rfm_segments.attribute_evidence import DOCS, compare, docs_table, markdown
+
+    table = compare(clustered_db)
+    assert docs_table(DOCS.read_text(encoding="utf-8")) == markdown(table)
+    rows = table.set_index("features")
+    behaviour, both = rows.loc["behaviour"], rows.loc["behaviour + attributes, weight 1"]
+    built = frame(clustered_db, "select * from clustering.cluster_k_evaluation where is_chosen").iloc[0]
+    for column in ("silhouette", "stability_min_jaccard", "backtest_explained_share"):
+        assert built[column] == pytest.approx(both[column]), column
     assert behaviour.ari_with_behaviour_only == 1.0 and 0.8 < both.ari_with_behaviour_only < 0.99
     assert abs(both.backtest_explained_share - behaviour.backtest_explained_share) < 0.01
     assert abs(both.backtest_rebuy_spread - behaviour.backtest_rebuy_spread) < 0.02
     assert both.silhouette < behaviour.silhouette
+    served = "select customer_id, cluster_id, segment_name from marts.customer_segments order by customer_id"
+    assert frame(clustered_db, served).equals(frame(db, served))

@@ -82,3 +82,52 @@ def test_k_evidence_and_stability_take_the_attribute_features_unchanged():
     assert (stability.mean_jaccard > 0.95).all()
     evidence = add_k_evidence(evaluation, combined, n_resamples=3, seed=1, sample_size=300)
     assert evidence.set_index("k").stability_min_jaccard[2] > 0.9
+
+
+# ---------------------------------------------------------------- the clustering step (var cluster_on_attributes)
+
+STEP = {"k_min": 2, "k_max": 3, "n_clusters": None, "cluster_seed": 42, "silhouette_sample_size": 10_000,
+        "k_stability_resamples": 3, "k_stability_sample_size": 300}
+
+
+def test_the_clustering_step_is_untouched_when_the_option_is_off():
+    from rfm_segments import clustering_step
+
+    rfm, attributes, _ = planted_customers(n=300)
+    off = {**STEP, "cluster_on_attributes": "False", "attribute_cluster_weight": "1"}
+    assert clustering_step.with_attributes(rfm, attributes, off) is rfm  # the same frame, not a copy
+    assert clustering_step.with_attributes(rfm, attributes, {}) is rfm  # no key: the default, off
+    pd.testing.assert_frame_equal(clustering_step.k_evaluation(rfm, None, off, attributes),
+                                  clustering_step.k_evaluation(rfm, None, STEP))
+    assert len(clustering_step.attribute_features(rfm, attributes, off)) == 0
+
+
+def test_the_clustering_step_on_attributes_widens_evidence_and_fit_and_records_the_encoding():
+    from rfm_segments import clustering_step
+    from rfm_segments.naming import DEFAULT_RECENCY_BOUNDS
+
+    rfm, attributes, group = planted_customers(n=300)
+    on = {**STEP, "cluster_on_attributes": "True", "attribute_cluster_weight": "1"}
+    widened = clustering_step.k_evaluation(rfm, None, on, attributes)
+    assert not np.allclose(widened.silhouette, clustering_step.k_evaluation(rfm, None, STEP).silhouette)
+    labels = clustering_step.customer_clusters(rfm, 2, DEFAULT_RECENCY_BOUNDS, on, attributes)
+    assert list(labels.columns) == ["customer_id", "cluster_id", "segment_name", "segment_archetype"]
+    assert adjusted_rand_score(group, labels.cluster_id) > 0.9  # the planted halves, which behaviour cannot see
+    features = clustering_step.attribute_features(rfm, attributes, on)
+    assert features.to_dict("records") == [
+        {"feature_column": "attribute__0", "attribute_name": "age", "category": None, "missing_customers": 6, "weight": 1.0},
+        {"feature_column": "attribute__1", "attribute_name": "job", "category": "nurse", "missing_customers": 0, "weight": 1.0},
+        {"feature_column": "attribute__2", "attribute_name": "job", "category": "teacher", "missing_customers": 0, "weight": 1.0}]
+
+
+def test_attribute_features_name_hostile_attributes_and_keep_an_attribute_without_values():
+    from rfm_segments import clustering_step
+
+    ids = pd.Series(["a", "b", "c"])
+    wide = pd.DataFrame({"customer_id": ids, 'job="x"=y': ["o'neil", "a=b", None], "empty": [None, None, None]})
+    on = {"cluster_on_attributes": True, "attribute_cluster_weight": 0.5}
+    features = clustering_step.attribute_features(pd.DataFrame({"customer_id": ids}), long_attributes(wide, ()), on)
+    assert features.to_dict("records") == [
+        {"feature_column": "attribute__0", "attribute_name": 'job="x"=y', "category": "a=b", "missing_customers": 1, "weight": 0.5},
+        {"feature_column": "attribute__1", "attribute_name": 'job="x"=y', "category": "o'neil", "missing_customers": 1, "weight": 0.5},
+        {"feature_column": None, "attribute_name": "empty", "category": None, "missing_customers": 3, "weight": 0.5}]

@@ -96,7 +96,7 @@ def test_customers_file_id_found_by_name_or_mapping_and_dialect_passed_as_custom
     ("crm_no,age\n1,30\n", "amount=age", "CUSTOMER_COLUMNS: 'amount' is not a canonical column (customer_id)"),
     ("CustomerID,age\n", None, "input file has no data rows, only a header"),
     ("CustomerID\n1\n2\n", None, "cannot read crm.csv as CSV: no delimiter"),  # one column: no attributes
-    ("CustomerID,age\n1,30\n2,40,extra,fields\n3,50\n", None, "cannot read crm.csv as CSV"),
+    ('CustomerID,age\n1,30\n"2,40\n3,50\n', None, "cannot read crm.csv as CSV"),  # a quote open to the end
 ])
 def test_customers_file_problems_are_one_line(tmp_path, text, columns, message):
     path = write(tmp_path / "crm.csv", text)
@@ -123,3 +123,12 @@ def test_customers_parquet_without_attribute_columns_is_refused(tmp_path):
     duckdb.sql(f"copy (select 1 as customer_id) to '{path}' (format parquet)")
     with pytest.raises(InputError, match="no attribute columns in crm.parquet besides the customer id customer_id"):
         ingest.prepare_customers(path)
+
+
+def test_customers_file_with_malformed_lines_passes_the_preflight_for_dbt_to_quarantine(tmp_path):
+    """Lines that do not split into the header's fields are quarantined by dbt (malformed_line),
+    not refused: the rest of the file is used."""
+    path = write(tmp_path / "crm.csv", 'CustomerID,"job ""title"""\n1,nurse\n2,too,many\n3,a stray "quote\n4,pilot\n')
+    prepared = ingest.prepare_customers(path)
+    assert prepared.columns_found == ["CustomerID", 'job "title"']
+    assert prepared.dbt_vars["customers_csv_delimiter"] == ","

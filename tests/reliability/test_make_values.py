@@ -39,14 +39,16 @@ def test_make_run_passes_data_columns_and_date_format_byte_for_byte(tmp_path):
 
 
 def test_make_run_passes_customers_and_their_columns_byte_for_byte(tmp_path):
-    """CUSTOMERS and CUSTOMER_COLUMNS like DATA: and a header with quotes names an attribute safely."""
+    """CUSTOMERS and CUSTOMER_COLUMNS like DATA: and a header with quotes names an attribute safely,
+    in the profiles and, with CLUSTER_ON_ATTRIBUTES=1, in the clustering; a code with leading zeros
+    stays a category."""
     rows = sample_rows(3000)
     data = write_csv(tmp_path / "orders.csv", list(HEADER), rows)
     customers = sorted({row[6] for row in rows if row[6]})
-    crm = write_csv(tmp_path / f"crm {ODD}.csv", [f"Kunde {ODD}", ODD],
-                    [[customer, "yes" if i % 2 else "no"] for i, customer in enumerate(customers)])
+    crm = write_csv(tmp_path / f"crm {ODD}.csv", [f"Kunde {ODD}", ODD, f"zip {ODD}"],
+                    [[customer, "yes" if i % 2 else "no", f"{i % 40:05d}"] for i, customer in enumerate(customers)])
     result = make(tmp_path, "-f", str(REPO / "Makefile"), "-C", str(REPO), "run", f"DATA={data}",
-                  f"CUSTOMERS={crm}", f"CUSTOMER_COLUMNS=customer_id=Kunde {ODD}")
+                  f"CUSTOMERS={crm}", f"CUSTOMER_COLUMNS=customer_id=Kunde {ODD}", "CLUSTER_ON_ATTRIBUTES=1")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert not (REPO / "PWNED").exists() and not (tmp_path / "PWNED").exists()
     import duckdb
@@ -54,4 +56,9 @@ def test_make_run_passes_customers_and_their_columns_byte_for_byte(tmp_path):
     with duckdb.connect(str(tmp_path / "segments.duckdb"), read_only=True) as con:
         values = con.execute("select attribute_value, count(*) from intermediate.int_customer_attributes "
                              "where attribute_name = ? group by 1 order by 1", [ODD]).fetchall()
+        types = dict(con.execute("select distinct attribute_name, attribute_type from intermediate.int_customer_attributes").fetchall())
+        features = con.execute("select category from clustering.cluster_attribute_features "
+                               "where attribute_name = ? order by 1", [ODD]).fetchall()
     assert [value for value, _ in values] == ["no", "yes"] and sum(n for _, n in values) > 100
+    assert types == {ODD: "categorical", f"zip {ODD}": "categorical", "country": "categorical"}
+    assert features == [("no",), ("yes",)]

@@ -1,13 +1,21 @@
 -- Every customer x every attribute (long): the accepted rows of the customer attributes file
 -- plus the transactions' country (unless the file has its own `country` column), so profiles
 -- work without a file. Per-customer personal data: never published (intermediate schema).
--- An attribute is numeric when every value it has parses as a finite number, else categorical.
+-- Types (docs/customer-attributes.md): an attribute is numeric when every value it has parses as
+-- a finite number, none is written with a leading zero (a postcode '01234', a code '007') and it
+-- has at least var attribute_numeric_min_distinct distinct values (a code 1-5 is a category);
+-- else categorical. var attribute_types overrides the inference per attribute.
 -- attribute_value is what profiles count: the category (values held by fewer than var
 -- attribute_min_group_size customers in all are pooled as '(other)', so a rare value never
 -- reaches a published table), or the numeric value's bin (var attribute_numeric_bins equal-count
 -- bins of the whole base; equal values share a bin) labelled e.g. '25-34'; '(missing)' when none.
 {%- set min_group = var('attribute_min_group_size') | int %}
 {%- set bins = [var('attribute_numeric_bins') | int, 2] | max %}
+{%- set type_overrides = attribute_type_overrides() %}
+{%- for name in type_overrides if not customers_file_path() and name | lower != 'country' %}
+    {{ exceptions.raise_compiler_error("attribute_types names '" ~ name ~ "', but without a customers file the only attribute is country") }}
+{%- endfor %}
+{%- set number = dbt.safe_cast('attribute_value', 'double') %}
 
 with accepted as (
     select attributes.customer_id, attributes.attribute_name, attributes.attribute_value
@@ -29,8 +37,13 @@ attribute_types as (
     select
         attribute_name,
         case
+            {%- for name, type in type_overrides.items() %}
+            when lower(attribute_name) = lower({{ quote_text(name) }}) then {{ quote_text(type) }}
+            {%- endfor %}
             when count(attribute_value) > 0
-                and count(attribute_value) = count(case when isfinite(try_cast(attribute_value as double)) then 1 end)
+                and count(attribute_value) = count(case when {{ is_finite(number) }} then 1 end)
+                and count(case when {{ has_leading_zero('attribute_value') }} then 1 end) = 0
+                and count(distinct {{ number }}) >= {{ var('attribute_numeric_min_distinct') | int }}
                 then 'numeric'
             else 'categorical'
         end as attribute_type
@@ -46,7 +59,7 @@ customer_values as (
         attribute_types.attribute_type,
         given_values.attribute_value as given_value,
         case when attribute_types.attribute_type = 'numeric'
-            then try_cast(given_values.attribute_value as double) end as value_number
+            then {{ dbt.safe_cast('given_values.attribute_value', 'double') }} end as value_number
     from {{ ref('int_customer_rfm') }} as customers
     cross join attribute_types
     left join given_values
@@ -102,7 +115,9 @@ select
     customer_values.attribute_type,
     customer_values.value_number,
     case
-        when customer_values.given_value is null then '(missing)'
+        -- a value that is not a number, in an attribute var attribute_types makes numeric, is missing
+        when customer_values.given_value is null
+            or (customer_values.attribute_type = 'numeric' and customer_values.value_number is null) then '(missing)'
         when customer_values.attribute_type = 'categorical' and category_sizes.customers < {{ min_group }} then '(other)'
         when customer_values.attribute_type = 'categorical' then customer_values.given_value
         when bins.lower_cut is null then 'under ' || {{ attribute_number_label('bins.upper_cut') }}

@@ -3,7 +3,7 @@ backtest's explained share per k, and the k chosen (rfm_segments.clustering_step
 clustering step calls too)."""
 import duckdb
 
-from rfm_segments.clustering_step import BACKTEST_COLUMNS, RFM_COLUMNS, k_evaluation
+from rfm_segments.clustering_step import ATTRIBUTE_COLUMNS, BACKTEST_COLUMNS, RFM_COLUMNS, clusters_on_attributes, k_evaluation
 
 
 def model(dbt, session):
@@ -25,5 +25,10 @@ def model(dbt, session):
         "silhouette_sample_size": dbt.config.get("silhouette_sample_size"),
         "k_stability_resamples": dbt.config.get("k_stability_resamples"),
         "k_stability_sample_size": dbt.config.get("k_stability_sample_size"),
+        "cluster_on_attributes": dbt.config.get("cluster_on_attributes"),
+        "attribute_cluster_weight": dbt.config.get("attribute_cluster_weight"),
     }
-    return k_evaluation(rfm, backtest, config)
+    # behaviour + customer attributes only when var cluster_on_attributes is on (read only then)
+    attributes = dbt.ref("int_customer_attributes")
+    attributes = attributes.project(", ".join(ATTRIBUTE_COLUMNS)).df() if clusters_on_attributes(config) else None
+    return k_evaluation(rfm, backtest, config, attributes)

@@ -1,13 +1,15 @@
--- The customer attributes file (var customers_path, macro customers_file_reader), one row per
+-- The customer attributes file (var customers_path, source crm.customer_attributes), one row per
 -- file row and attribute column: the id normalised like the transactions' ids, every value as
 -- trimmed text (empty = null). Nothing is dropped here: rows without an id or with a duplicated
--- one are judged in int_customer_attribute_rows_checked. Without a file: no rows.
+-- one are judged in int_customer_attribute_rows_checked; lines the CSV reader could not split
+-- are in stg_crm__malformed_lines. Without a file: no rows.
 {%- set path = customers_file_path() %}
 {%- if path %}
-{%- set columns = customer_attribute_columns(customers_file_reader()) if execute else {'customer_id': none, 'attributes': []} %}
+{%- set raw = source('crm', 'customer_attributes') %}
+{%- set columns = customer_attribute_columns(raw) if execute else {'customer_id': none, 'attributes': []} %}
 
 with source as (
-    select * from {{ customers_file_reader() }}
+    select * from {{ raw }}
 ),
 
 file_rows as (
