@@ -244,9 +244,12 @@ def node_span(results: list[dict]) -> float:
     return (max(ends) - min(starts)).total_seconds() if starts else 0.0
 
 
-def compare(db: Path, floor: Path, others: dict[str, Path | None]) -> str:
+def compare(db: Path, floor: Path, others: dict[str, Path | None] | Path | None = None) -> str:
     """Every customer, value, score and tier of ours and of the others equal to the floor's,
-    or BenchError naming the gap (pandas' float sums: monetary within 0.006)."""
+    or BenchError naming the gap (pandas' float sums: monetary within 0.006). `others` may
+    also be the pandas contender's file alone (the earlier signature)."""
+    if not isinstance(others, dict):
+        others = {"pandas": others}
     exact = ["recency_days", "frequency", "r_score", "f_score", "m_score", "rfm_score", "tier"]
     with duckdb.connect() as con:
         con.execute(f"ATTACH '{db}' AS ours (READ_ONLY)")
