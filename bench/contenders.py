@@ -1,10 +1,14 @@
 """The two contenders the benchmark times against our dbt build, and the k-selection probe.
 
+    python bench/contenders.py notebook --data FILE --out rfm.parquet --k K
     python bench/contenders.py pandas  --data FILE --out rfm.parquet [--silhouette-limit N]
     python bench/contenders.py floor   --data FILE --out rfm.parquet --k K
     python bench/contenders.py kselect --customers 1000000
 
-Each runs in its own process (run_bench.py measures its wall time and peak memory from the
+`notebook` is the bare notebook a user would write instead of this product: pandas reads the
+file, applies the same cleaning rules, computes RFM and tiers and fits one K-Means (k given).
+`pandas` is the full-featured pandas path (tests/pandas_reference.py: every reject reason,
+the k sweep with silhouettes). Each runs in its own process (run_bench.py measures its wall time and peak memory from the
 outside) and prints one JSON line with its phase timings last. `pandas` and `floor` write
 customer_id, recency_days, frequency, monetary, r/f/m_score, rfm_score, tier to --out for
 the equality check.
@@ -137,6 +141,49 @@ def run_pandas(data, out, k_min: int, k_max: int, seed: int, silhouette_limit: i
             "silhouette_customers": min(len(tiers), silhouette_limit or len(tiers))}
 
 
+def run_notebook(data, out, k: int, seed: int) -> dict:
+    """The bare notebook: read, clean, RFM, quartile tiers, one K-Means fit. The same rules as
+    the floor (typed values, reject rules, exact copies of valid lines dropped), written the
+    way a pandas user would, with no quarantine, no reasons and no k search."""
+    from sklearn.cluster import KMeans
+    from sklearn.preprocessing import StandardScaler
+
+    started = time.perf_counter()
+    df = pd.read_csv(data, dtype=str, keep_default_na=False)
+    read = time.perf_counter()
+    df = df.apply(lambda column: column.str.strip())
+    df["InvoiceNo"] = df["InvoiceNo"].replace("", None)
+    df["StockCode"] = df["StockCode"].str.upper()
+    df["CustomerID"] = df["CustomerID"].str.replace(r"\.0+$", "", regex=True).replace("", None)
+    df["Quantity"] = pd.to_numeric(df["Quantity"], errors="coerce")
+    df["UnitPrice"] = pd.to_numeric(df["UnitPrice"], errors="coerce")
+    df["InvoiceDate"] = pd.to_datetime(df["InvoiceDate"], errors="coerce", format="ISO8601")
+    invoice = df["InvoiceNo"].str.upper()
+    df = df[df["InvoiceDate"].notna() & df["CustomerID"].notna() & df["InvoiceNo"].notna()
+            & (df["Quantity"] == df["Quantity"].round()) & (df["Quantity"] > 0) & (df["UnitPrice"] > 0)
+            & ~invoice.str.startswith(("A", "C"), na=False)
+            & ~df["StockCode"].isin(pandas_reference.NON_PRODUCT_CODES)]
+    df = df.drop_duplicates()
+    df["date"] = df["InvoiceDate"].dt.normalize()
+    df["amount"] = df["Quantity"] * df["UnitPrice"]
+    as_of = df["date"].max() + pd.Timedelta(days=1)
+    rfm = df.groupby("CustomerID").agg(last=("date", "max"), frequency=("InvoiceNo", "nunique"),
+                                       monetary=("amount", "sum"))
+    rfm["recency_days"] = (as_of - rfm["last"]).dt.days
+    rfm["monetary"] = rfm["monetary"].round(2)
+    rfm = rfm.rename_axis("customer_id").reset_index()[["customer_id", "recency_days", "frequency", "monetary"]]
+    del df
+    tiers = pandas_reference.rfm_tiers(rfm)
+    rfm_done = time.perf_counter()
+    features = StandardScaler().fit_transform(
+        np.log1p(tiers[["recency_days", "frequency", "monetary"]].to_numpy(dtype=float)))
+    KMeans(n_clusters=k, n_init=10, random_state=seed).fit(features)
+    clustered = time.perf_counter()
+    write_parquet(tiers[RESULT_COLUMNS], out)
+    return {"read_s": read - started, "rfm_tiers_s": rfm_done - read,
+            "kmeans_s": clustered - rfm_done, "customers": len(tiers)}
+
+
 def run_floor(data, out, k: int, seed: int, memory_limit: str, temp_directory: str) -> dict:
     """One DuckDB query for RFM and tiers, then the pipeline's own final K-Means fit with k."""
     started = time.perf_counter()
@@ -181,23 +228,27 @@ def run_kselect(customers: int, seed: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
+    notebook = commands.add_parser("notebook")
     pandas_way = commands.add_parser("pandas")
     floor = commands.add_parser("floor")
-    for command in (pandas_way, floor):
+    for command in (notebook, pandas_way, floor):
         command.add_argument("--data", required=True)
         command.add_argument("--out", required=True)
         command.add_argument("--seed", type=int, default=42)
     pandas_way.add_argument("--k-min", type=int, default=2)
     pandas_way.add_argument("--k-max", type=int, default=8)
     pandas_way.add_argument("--silhouette-limit", type=int, default=None)
-    floor.add_argument("--k", type=int, required=True)
+    for command in (notebook, floor):
+        command.add_argument("--k", type=int, required=True)
     floor.add_argument("--memory-limit", default=os.environ.get("SEGMENTS_MEMORY_LIMIT", "16GB"))
     floor.add_argument("--temp-directory", required=True)
     kselect = commands.add_parser("kselect")
     kselect.add_argument("--customers", type=int, default=1_000_000)
     kselect.add_argument("--seed", type=int, default=42)
     options = parser.parse_args(argv)
-    if options.command == "pandas":
+    if options.command == "notebook":
+        result = run_notebook(options.data, options.out, options.k, options.seed)
+    elif options.command == "pandas":
         result = run_pandas(options.data, options.out, options.k_min, options.k_max,
                             options.seed, options.silhouette_limit)
     elif options.command == "floor":

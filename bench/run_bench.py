@@ -1,4 +1,5 @@
-"""Benchmark: our full `dbt build` against the pandas notebook way and the DuckDB floor.
+"""Benchmark: the whole `make run` and our `dbt build` against a bare pandas notebook, the
+full-featured pandas path and the DuckDB floor.
 
     make bench                              # 1M and 10M lines
     make bench SIZES="1000000 100000000"    # any sizes
@@ -7,14 +8,20 @@
 For each size: generate the transactions file once (cached under data/bench/), then run in
 separate processes, each measured from outside (wall time, peak RSS of its whole process
 tree sampled with psutil):
-  ours    `dbt build` (every model, seed, data and unit test) into a fresh DuckDB file;
-          run_results.json splits its time into SQL models, the Python step and tests;
-  floor   one DuckDB query for the same RFM and tiers, plus the same final K-Means fit with
-          the k our build chose (bench/contenders.py floor);
-  pandas  the notebook way: read_csv, groupby, quantiles, K-Means and silhouette on every
-          customer (bench/contenders.py pandas).
-It checks that all three give the same RFM values, scores and tiers (exit 1 if not), prints
-the ratios, appends one row per size to bench/results/results.csv and redraws
+  run       the whole `make run DATA=<file>` (preflight, dbt build, publish, summary, report)
+            into a fresh warehouse folder: what users wait for. Its phases come from the
+            run's run_phases.json and, inside the dbt build, from run_results.json per model
+            folder (staging/retail, intermediate/transactions, ..., tests, seeds);
+  ours      `dbt build` alone (every model, seed, data and unit test) into a fresh DuckDB file;
+            run_results.json splits its time into SQL models, the Python step and tests;
+  floor     one DuckDB query for the same RFM and tiers, plus the same final K-Means fit with
+            the k our build chose (bench/contenders.py floor);
+  notebook  the bare notebook: pandas read, clean, RFM, tiers, one K-Means fit with that k
+            (bench/contenders.py notebook);
+  pandas    the full-featured pandas path (tests/pandas_reference.py): every reject reason,
+            K-Means and silhouette for every k (bench/contenders.py pandas).
+It checks that all of them give the same RFM values, scores and tiers as the floor (exit 1 if
+not), prints the phases, the ratios and the issue's targets, appends one row per size to bench/results/results.csv and redraws
 bench/results/results.svg. Once per run it also times the fixed costs (dbt parse) and the
 Python step alone on a synthetic table of --kselect-customers customers.
 """
@@ -54,7 +61,16 @@ FIELDS = [
     "ours_over_floor", "sql_over_floor_query", "pandas_over_ours", "memory_ours_over_pandas",
     "dbt_parse_s", "test_median_s", "tests", "dbt_parse_warm_s", "memory_limit",
     "kselect_customers", "kselect_s", "kselect_final_fit_s", "kselect_peak_mb",
+    "run_wall_s", "run_peak_mb", "run_phases",
+    "notebook_wall_s", "notebook_rfm_tiers_s", "notebook_kmeans_s", "notebook_peak_mb",
+    "ours_rfm_sql_s", "run_over_notebook", "memory_run_over_notebook", "rfm_sql_over_floor_query",
+    "load_average",
 ]
+# The SQL that cleans, computes RFM and tiers: this model and every SQL model it is built from.
+RFM_TIERS_MODEL = "model.rfm_segments.customer_rfm_tiers"
+
+
+PANDAS_WAYS = ("notebook", "pandas")
 
 
 class BenchError(Exception):
@@ -151,7 +167,7 @@ def node_times(target: Path) -> dict:
     results = json.loads((target / "run_results.json").read_text())["results"]
     manifest = json.loads((target / "manifest.json").read_text())["nodes"]
     split = {"sql_models_s": 0.0, "python_s": 0.0, "tests_s": 0.0, "seeds_s": 0.0}
-    tests, starts, ends = [], [], []
+    tests = []
     for result in results:
         uid, seconds = result["unique_id"], result["execution_time"]
         node = manifest.get(uid, {})
@@ -165,18 +181,75 @@ def node_times(target: Path) -> dict:
             tests.append(seconds)
         elif kind == "seed":
             split["seeds_s"] += seconds
-        for phase in result.get("timing", []):
-            if phase.get("started_at") and phase.get("completed_at"):
-                starts.append(datetime.fromisoformat(phase["started_at"].replace("Z", "+00:00")))
-                ends.append(datetime.fromisoformat(phase["completed_at"].replace("Z", "+00:00")))
-    split["nodes_span_s"] = (max(ends) - min(starts)).total_seconds() if starts else 0.0
+    split["nodes_span_s"] = node_span(results)
+    upstream = ancestors(RFM_TIERS_MODEL, manifest)
+    split["rfm_sql_s"] = sum(r["execution_time"] for r in results if r["unique_id"] in upstream
+                             and manifest[r["unique_id"]].get("language") == "sql")
     split["test_median_s"] = statistics.median(tests) if tests else 0.0
     split["tests"] = len(tests)
     return split
 
 
-def compare(db: Path, floor: Path, pandas: Path | None) -> str:
-    """Every customer, value, score and tier equal in all three, or BenchError naming the gap."""
+def ancestors(uid: str, nodes: dict) -> set[str]:
+    """uid and every model it is built from (seeds and sources excluded)."""
+    found, todo = set(), [uid]
+    while todo:
+        node = todo.pop()
+        if node in found or not node.startswith("model."):
+            continue
+        found.add(node)
+        todo += nodes[node]["depends_on"]["nodes"]
+    return found
+
+
+def model_group(node: dict, kind: str) -> str:
+    """A node's place in the build: its model folder (intermediate/transactions), or tests/seeds."""
+    if kind in ("test", "unit_test"):
+        return "tests"
+    if kind != "model":
+        return kind + "s"
+    folder = Path(node["original_file_path"]).parent.parts
+    return "/".join(folder[1:]) or "models"
+
+
+def run_phases(target: Path, wall_s: float) -> dict:
+    """The phases of one `make run`: its own clock (preflight, dbt build, publish, summary,
+    report), the dbt build split by model folder, and what is outside every phase (make, Python
+    start-up). Keys are printed in order."""
+    clock = json.loads((target / "run_phases.json").read_text())
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    manifest = json.loads((target / "manifest.json").read_text())["nodes"]
+    groups: dict[str, float] = {}
+    for result in results:
+        uid = result["unique_id"]
+        group = model_group(manifest.get(uid, {}), uid.split(".", 1)[0])
+        groups[group] = groups.get(group, 0.0) + result["execution_time"]
+    phases = {"preflight": clock["preflight"], "dbt build": clock["dbt build"]}
+    # Nodes overlap (threads), so dbt's own time is the build's wall time minus the nodes' span.
+    span = node_span(results)
+    phases.update({f"  {group}": seconds for group, seconds in sorted(groups.items(), key=lambda g: -g[1])})
+    phases["  dbt start-up, parse, graph (outside nodes)"] = clock["dbt build"] - span
+    phases.update(publish=clock["publish"], summary=clock["summary"], report=clock["report"])
+    phases["make + Python start-up"] = wall_s - sum(clock.values())
+    return phases
+
+
+def node_span(results: list[dict]) -> float:
+    starts, ends = [], []
+    for result in results:
+        for phase in result.get("timing", []):
+            if phase.get("started_at") and phase.get("completed_at"):
+                starts.append(datetime.fromisoformat(phase["started_at"].replace("Z", "+00:00")))
+                ends.append(datetime.fromisoformat(phase["completed_at"].replace("Z", "+00:00")))
+    return (max(ends) - min(starts)).total_seconds() if starts else 0.0
+
+
+def compare(db: Path, floor: Path, others: dict[str, Path | None] | Path | None = None) -> str:
+    """Every customer, value, score and tier of ours and of the others equal to the floor's,
+    or BenchError naming the gap (pandas' float sums: monetary within 0.006). `others` may
+    also be the pandas contender's file alone (the earlier signature)."""
+    if not isinstance(others, dict):
+        others = {"pandas": others}
     exact = ["recency_days", "frequency", "r_score", "f_score", "m_score", "rfm_score", "tier"]
     with duckdb.connect() as con:
         con.execute(f"ATTACH '{db}' AS ours (READ_ONLY)")
@@ -187,8 +260,11 @@ def compare(db: Path, floor: Path, pandas: Path | None) -> str:
             FROM ours.marts.customer_rfm AS rfm
             JOIN ours.marts.customer_rfm_tiers AS tiers USING (customer_id)""")
         notes = []
-        others = [("floor", floor, "0")] + ([("pandas", pandas, "0.006")] if pandas else [])
-        for name, path, tolerance in others:
+        con.execute(f"CREATE TEMP VIEW floor_rfm AS SELECT * FROM '{floor}'")
+        pairs = [("ours", "ours_rfm", "floor_rfm", "0")]
+        pairs += [(name, f"'{path}'", "floor_rfm", "0.006" if name in PANDAS_WAYS else "0")
+                  for name, path in others.items() if path]
+        for name, left, right, tolerance in pairs:
             differs = " OR ".join(f"a.{c} IS DISTINCT FROM b.{c}" for c in exact)
             row = con.execute(f"""
                 SELECT count(*),
@@ -196,13 +272,13 @@ def compare(db: Path, floor: Path, pandas: Path | None) -> str:
                        count(*) FILTER (WHERE {differs}
                            OR abs(cast(a.monetary AS double) - cast(b.monetary AS double)) > {tolerance}),
                        max(abs(cast(a.monetary AS double) - cast(b.monetary AS double)))
-                FROM ours_rfm AS a FULL JOIN '{path}' AS b USING (customer_id)""").fetchone()
+                FROM {left} AS a FULL JOIN {right} AS b USING (customer_id)""").fetchone()
             customers, missing, different, worst = row
             if missing or different:
                 raise BenchError(
-                    f"ours and {name} disagree: {missing} customers in only one of them, "
+                    f"{name} and the floor disagree: {missing} customers in only one of them, "
                     f"{different} with different RFM values, scores or tiers (of {customers})")
-            notes.append(f"{name}: {customers:,} customers equal (monetary within {worst or 0:.4f})")
+            notes.append(f"{name} = floor: {customers:,} customers equal (monetary within {worst or 0:.4f})")
         return "; ".join(notes)
 
 
@@ -226,7 +302,8 @@ def bench_size(lines: int, options: argparse.Namespace, work_root: Path) -> dict
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     db = work / "ours.duckdb"
-    row: dict = {"lines": lines}
+    row: dict = {"lines": lines, "load_average": " ".join(f"{v:.1f}" for v in os.getloadavg())}
+    say(f"machine load (1, 5, 15 min): {row['load_average']}")
 
     say("ours: dbt build (all models and tests) ...")
     log = work / "dbt_build.log"
@@ -242,10 +319,13 @@ def bench_size(lines: int, options: argparse.Namespace, work_root: Path) -> dict
                ours_sql_models_s=nodes["sql_models_s"], ours_python_s=nodes["python_s"],
                ours_tests_s=nodes["tests_s"], ours_seeds_s=nodes["seeds_s"],
                ours_outside_nodes_s=run["wall_s"] - nodes["nodes_span_s"],
-               test_median_s=nodes["test_median_s"], tests=nodes["tests"])
+               test_median_s=nodes["test_median_s"], tests=nodes["tests"],
+               ours_rfm_sql_s=nodes["rfm_sql_s"])
     say(f"ours: {run['wall_s']:.1f}s wall (SQL models {nodes['sql_models_s']:.1f}s, Python "
         f"{nodes['python_s']:.1f}s, {nodes['tests']} tests {nodes['tests_s']:.1f}s), "
         f"peak {run['peak_mb']:,.0f} MB; {customers:,} customers, k={k}")
+
+    row.update(whole_run(raw, work))
 
     say("floor: one DuckDB query + the same K-Means fit ...")
     floor_out, log = work / "floor.parquet", work / "floor.log"
@@ -259,6 +339,31 @@ def bench_size(lines: int, options: argparse.Namespace, work_root: Path) -> dict
                floor_query_s=floor["query_s"], floor_kmeans_s=floor["kmeans_s"])
     say(f"floor: {run['wall_s']:.1f}s wall (query {floor['query_s']:.1f}s, K-Means "
         f"{floor['kmeans_s']:.1f}s), peak {run['peak_mb']:,.0f} MB")
+
+    notebook_out = None
+    if options.skip_pandas_above and lines > options.skip_pandas_above:
+        say("notebook: skipped (--skip-pandas-above)")
+    else:
+        say("notebook: pandas read, clean, RFM, tiers, one K-Means fit ...")
+        notebook_out, log = work / "notebook.parquet", work / "notebook.log"
+        run = measure("notebook", [sys.executable, str(BENCH / "contenders.py"), "notebook", "--data",
+                                   str(raw), "--out", str(notebook_out), "--k", str(k),
+                                   "--seed", str(options.seed)],
+                      log, rss_cap_mb=options.pandas_memory_cap_gb * 1024)
+        if run["killed"] or run["returncode"] in (-9, 137) or (
+                run["returncode"] != 0 and "MemoryError" in log.read_text()):
+            notebook_out = None
+            say(f"notebook: out of memory after {run['wall_s']:.1f}s, peak {run['peak_mb']:,.0f} MB")
+        elif run["returncode"] != 0:
+            fail("notebook", run, log)
+        else:
+            result = last_json(log)
+            row.update(notebook_wall_s=run["wall_s"], notebook_peak_mb=run["peak_mb"],
+                       notebook_rfm_tiers_s=result["read_s"] + result["rfm_tiers_s"],
+                       notebook_kmeans_s=result["kmeans_s"])
+            say(f"notebook: {run['wall_s']:.1f}s wall (read + RFM + tiers "
+                f"{row['notebook_rfm_tiers_s']:.1f}s, K-Means {result['kmeans_s']:.1f}s), "
+                f"peak {run['peak_mb']:,.0f} MB")
 
     pandas_out = None
     if options.skip_pandas_above and lines > options.skip_pandas_above:
@@ -290,15 +395,38 @@ def bench_size(lines: int, options: argparse.Namespace, work_root: Path) -> dict
                        pandas_silhouette_customers=result["silhouette_customers"])
         say(f"pandas: {row['pandas_status']}, {run['wall_s']:.1f}s wall, peak {run['peak_mb']:,.0f} MB")
 
-    say("check: " + compare(db, floor_out, pandas_out))
+    say("check: " + compare(db, floor_out, {"notebook": notebook_out, "pandas": pandas_out}))
     row["ours_over_floor"] = row["ours_wall_s"] / row["floor_wall_s"]
     row["sql_over_floor_query"] = row["ours_sql_models_s"] / row["floor_query_s"]
+    row["rfm_sql_over_floor_query"] = row["ours_rfm_sql_s"] / row["floor_query_s"]
+    if row.get("notebook_wall_s"):
+        row["run_over_notebook"] = row["run_wall_s"] / row["notebook_wall_s"]
+        row["memory_run_over_notebook"] = row["run_peak_mb"] / row["notebook_peak_mb"]
     if row.get("pandas_status") == "ok":
         row["pandas_over_ours"] = row["pandas_wall_s"] / row["ours_wall_s"]
         row["memory_ours_over_pandas"] = row["ours_peak_mb"] / row["pandas_peak_mb"]
     if not options.keep_work:
         db.unlink(missing_ok=True)
     return row
+
+
+def whole_run(raw: Path, work: Path) -> dict:
+    """`make run DATA=raw` into a fresh warehouse folder, as a user runs it; its phases."""
+    say("run: the whole `make run` (preflight, dbt build, publish, summary, report) ...")
+    folder = work / "run"
+    env = dict(os.environ, SEGMENTS_DB=str(folder / "segments.duckdb"),
+               DBT_TARGET_PATH=str(folder / "target"), DBT_LOG_PATH=str(folder / "logs"))
+    env.pop("SEGMENTS_SERVING_DIR", None)
+    log = work / "make_run.log"
+    run = measure("make run", ["make", "--no-print-directory", "run", f"DATA={raw}"], log, env=env)
+    if run["returncode"] != 0:
+        fail("make run", run, log)
+    phases = run_phases(folder / "target", run["wall_s"])
+    say(f"run: {run['wall_s']:.1f}s wall, peak {run['peak_mb']:,.0f} MB (every process); phases:")
+    for phase, seconds in phases.items():
+        print(f"    {phase:<48}{seconds:>8.1f} s", flush=True)
+    return {"run_wall_s": run["wall_s"], "run_peak_mb": run["peak_mb"],
+            "run_phases": json.dumps({k.strip(): round(v, 2) for k, v in phases.items()})}
 
 
 def fixed_costs(work_root: Path, raw: Path) -> dict:
@@ -343,10 +471,14 @@ def fmt(value, digits: int = 1) -> str:
 
 def print_table(rows: list[dict]) -> None:
     columns = [
-        ("lines", "lines", 0), ("customers", "customers", 0), ("ours s", "ours_wall_s", 1),
+        ("lines", "lines", 0), ("customers", "customers", 0), ("make run s", "run_wall_s", 1),
+        ("notebook s", "notebook_wall_s", 1), ("run/notebook", "run_over_notebook", 2),
+        ("run MB", "run_peak_mb", 0), ("notebook MB", "notebook_peak_mb", 0),
+        ("mem run/notebook", "memory_run_over_notebook", 2), ("ours s", "ours_wall_s", 1),
         ("SQL s", "ours_sql_models_s", 1), ("Python s", "ours_python_s", 1),
         ("tests s", "ours_tests_s", 1), ("floor s", "floor_wall_s", 1),
         ("query s", "floor_query_s", 1), ("pandas s", "pandas_wall_s", 1),
+        ("RFM SQL s", "ours_rfm_sql_s", 1), ("RFM SQL/query", "rfm_sql_over_floor_query", 2),
         ("ours/floor", "ours_over_floor", 2), ("SQL/query", "sql_over_floor_query", 2),
         ("pandas/ours", "pandas_over_ours", 2), ("ours MB", "ours_peak_mb", 0),
         ("pandas MB", "pandas_peak_mb", 0), ("mem ours/pandas", "memory_ours_over_pandas", 2),
@@ -361,18 +493,33 @@ def print_table(rows: list[dict]) -> None:
 
 
 def check_targets(rows: list[dict]) -> None:
-    """Says which of the issue's targets this run meets (informative, never fails the run)."""
+    """Says which of issue 15's targets this run meets (informative, never fails the run)."""
+    print("Targets (issue 15):")
     for row in rows:
-        if row["lines"] < 10_000_000:
-            continue
-        checks = [
-            ("build >= 2x faster than pandas", row.get("pandas_over_ours"), lambda v: v >= 2),
-            ("SQL models <= 1.3x floor query", row.get("sql_over_floor_query"), lambda v: v <= 1.3),
-            ("peak memory <= half of pandas'", row.get("memory_ours_over_pandas"), lambda v: v <= 0.5),
-        ]
+        lines = row["lines"]
+        checks = []
+        if lines == 10_000_000:
+            checks += [
+                ("make run <= 1.0x the bare notebook", row.get("run_over_notebook"), lambda v: v <= 1.0),
+                ("make run peak memory <= 0.5x notebook's", row.get("memory_run_over_notebook"), lambda v: v <= 0.5),
+                ("clean + RFM + tiers SQL <= 1.2x floor query", row.get("rfm_sql_over_floor_query"), lambda v: v <= 1.2),
+            ]
+        if lines >= 100_000_000:
+            checks += [
+                ("dbt build <= 1.5x the floor", row.get("ours_over_floor"), lambda v: v <= 1.5),
+                ("make run < 300 s", row.get("run_wall_s"), lambda v: v < 300),
+                ("make run peak memory < 24 GB (MB)", row.get("run_peak_mb"), lambda v: v < 24 * 1024),
+            ]
         for name, value, ok in checks:
             verdict = "n/a" if value is None else ("met" if ok(value) else "MISSED")
-            print(f"  {row['lines']:>12,} lines  {name:<34} {fmt(value, 2):>6}  {verdict}")
+            print(f"  {lines:>12,} lines  {name:<44} {fmt(value, 2):>9}  {verdict}")
+    growth = [r for r in rows if r.get("run_wall_s")]
+    for small, large in zip(growth, growth[1:]):
+        scale = large["lines"] / small["lines"]
+        print(f"  growth {small['lines']:,} -> {large['lines']:,} lines (x{scale:g}): make run "
+              f"x{large['run_wall_s'] / small['run_wall_s']:.1f}, dbt build x{large['ours_wall_s'] / small['ours_wall_s']:.1f}, "
+              f"floor x{large['floor_wall_s'] / small['floor_wall_s']:.1f}; customers "
+              f"x{large['customers'] / small['customers']:.1f}")
     row = rows[0]
     if row.get("kselect_s") is not None:
         verdict = "met" if row["kselect_s"] < 60 else "MISSED"
@@ -424,6 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-record", action="store_true", help="do not touch results.csv/.svg")
     parser.add_argument("--keep-work", action="store_true", help="keep the DuckDB files")
     options = parser.parse_args(argv)
+    for folder in ("data_dir", "work_dir", "results_dir"):  # dbt runs in dbt_project/
+        setattr(options, folder, getattr(options, folder).resolve())
     if options.memory_limit:  # read by profiles.yml and by contenders.py floor
         os.environ["SEGMENTS_MEMORY_LIMIT"] = options.memory_limit
     try:

@@ -87,14 +87,26 @@
     try_cast({{ field }} as {{ type }})
 {%- endmacro %}
 
-{# Joins each row to the numbers 1..count_column as copy_name: a row counted n times comes
-   back as n rows. Elsewhere: a join to a numbers table on copy_name <= count_column. #}
-{% macro numbered_copies(count_column, copy_name) -%}
-    {{ adapter.dispatch('numbered_copies')(count_column, copy_name) }}
+{# The line key of the raw file's parsed records: DuckDB's reader keeps the file's order
+   (preserve_insertion_order), so this is the record's ordinal in the file (1 = the first data
+   record), a streaming window that costs no sort. Spark: an id unique per row of the loaded
+   table (not consecutive). #}
+{% macro record_number() -%}
+    {{ adapter.dispatch('record_number')() }}
 {%- endmacro %}
 
-{% macro default__numbered_copies(count_column, copy_name) -%}
-    cross join generate_series(1, {{ count_column }}) as numbered_copies({{ copy_name }})
+{% macro default__record_number() -%}
+    cast(row_number() over () as bigint)
+{%- endmacro %}
+
+{# A 64-bit hash of a row's values, to find candidate duplicates cheaply (equal rows have equal
+   hashes; the rows sharing a hash are then compared value by value). #}
+{% macro row_hash(columns) -%}
+    {{ adapter.dispatch('row_hash')(columns) }}
+{%- endmacro %}
+
+{% macro default__row_hash(columns) -%}
+    hash({{ columns | join(', ') }})
 {%- endmacro %}
 
 {# Integer division (DuckDB `//`; `/` gives a double). #}

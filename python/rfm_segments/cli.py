@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,8 @@ from rfm_segments import bi_registry, dbt_invocations, ingest, publish
 REPO = Path(__file__).resolve().parents[2]
 DBT_PROJECT = REPO / "dbt_project"
 DEFAULT_DB = REPO / "warehouse" / "segments.duckdb"
+#: Seconds per phase of the last `run`, in dbt's target folder beside run_results.json (make bench reads it).
+RUN_PHASES_FILE = "run_phases.json"
 
 
 class PipelineError(Exception):
@@ -204,10 +207,30 @@ def prepare_input(options: argparse.Namespace, db: Path) -> tuple[ingest.Prepare
     return prepared, {**prepared.dbt_vars, **customer_vars, **run_vars(options)}
 
 
+class PhaseClock:
+    """Wall seconds per phase of a run, so a slow run points at its phase (make bench prints them)."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def done(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.phases[phase] = round(now - self._last, 3)
+        self._last = now
+
+    def write(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / RUN_PHASES_FILE).write_text(json.dumps(self.phases) + "\n")
+
+
 def build_and_publish(options: argparse.Namespace, db: Path) -> None:
+    clock = PhaseClock()
     prepared, dbt_vars = prepare_input(options, db)
+    clock.done("preflight")
     # BI reads a copy published only after a build whose tests all passed (publish.py).
     serving = publish.serving_dir(db, options.serving_dir)
+    target = bi_registry.target_dir(DBT_PROJECT)
     try:
         try:
             run_dbt(["build", "--vars", json.dumps(dbt_vars)], db, prepared.path)
@@ -216,13 +239,17 @@ def build_and_publish(options: argparse.Namespace, db: Path) -> None:
             if message:
                 raise PipelineError(message) from None
             raise
-        target = bi_registry.target_dir(DBT_PROJECT)
+        clock.done("dbt build")
         publication = publish.publish(db, serving, target, dbt_invocation_id=publish.dbt_invocation_id(target))
+        clock.done("publish")
     except (PipelineError, publish.PublishError) as error:
         raise PipelineError(f"{error}. {publish.kept_note(serving)}") from None
     print_summary(publication.database)
     print(f"\n{publication.describe()}")
+    clock.done("summary")
     write_report(publication.database, Path(options.report) if options.report else report_path(db))
+    clock.done("report")
+    clock.write(target)
 
 
 def run_vars(options: argparse.Namespace) -> dict:

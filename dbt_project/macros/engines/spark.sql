@@ -38,8 +38,12 @@
     (({{ dividend }}) div ({{ divisor }}))
 {%- endmacro %}
 
-{% macro spark__numbered_copies(count_column, copy_name) -%}
-    lateral view explode(sequence(1, cast({{ count_column }} as int))) numbered_copies as {{ copy_name }}
+{% macro spark__record_number() -%}
+    monotonically_increasing_id()
+{%- endmacro %}
+
+{% macro spark__row_hash(columns) -%}
+    xxhash64({{ columns | join(', ') }})
 {%- endmacro %}
 
 {# The raw file as relation retail.transaction_lines (the source), re-created on every run.
@@ -65,7 +69,7 @@
     {%- for table in [lines_table, header_table] -%}{%- do run_query('drop table if exists ' ~ table) -%}{%- endfor -%}
     {%- if raw_file_is_parquet() -%}
         {%- do run_query('create table ' ~ raw ~ ' using parquet options (path ' ~ quote_text(path) ~ ')') -%}
-        {%- do run_query('create view ' ~ raw.schema ~ '.transaction_lines_malformed as select cast(null as string) as raw_line where false') -%}
+        {%- do run_query('create view ' ~ raw.schema ~ '.transaction_lines_malformed as select cast(null as string) as raw_line, cast(null as bigint) as position where false') -%}
     {%- else -%}
         {%- set options_sql -%}
             {% for key, value in csv_options.items() %}{{ quote_text(key) }} {{ quote_text(value) }}{{ ", " if not loop.last }}{% endfor %}
@@ -86,7 +90,7 @@
                 select value as line, monotonically_increasing_id() as position from {{ lines_table }}
             ),
             split as (
-                select line, from_csv(line, {{ quote_text(schema_ddl | join(', ')) }}, map(
+                select line, position, from_csv(line, {{ quote_text(schema_ddl | join(', ')) }}, map(
                     'sep', {{ quote_text(csv_options.sep) }}, 'quote', {{ quote_text(quote) }},
                     'escape', {{ quote_text(csv_options.escape) }},
                     'mode', 'PERMISSIVE', 'columnNameOfCorruptRecord', '_rfm_parse_error')) as fields
@@ -102,7 +106,7 @@
             {% for column in columns %}fields.{{ quote_file_column(column) }}{{ ", " if not loop.last }}{% endfor %}
         {%- endset -%}
         {%- do run_query('create view ' ~ raw ~ ' as ' ~ split_lines ~ ' select ' ~ fields ~ ' from checked where not is_malformed') -%}
-        {%- do run_query('create view ' ~ raw.schema ~ '.transaction_lines_malformed as ' ~ split_lines ~ ' select line as raw_line from checked where is_malformed') -%}
+        {%- do run_query('create view ' ~ raw.schema ~ '.transaction_lines_malformed as ' ~ split_lines ~ ' select line as raw_line, position from checked where is_malformed') -%}
     {%- endif -%}
 {%- endmacro %}
 
@@ -112,11 +116,13 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# Lines the CSV reader could not split (macro spark__create_raw_source). Spark does not number
-   lines, so line_number is empty here (the raw text identifies the line). #}
+{# Lines the CSV reader could not split (macro spark__create_raw_source). Spark numbers the text
+   lines by monotonically_increasing_id: for a file read in one partition that is the line number
+   less one (1 = the header, as on DuckDB); for a larger file it is an id unique per line, the key
+   of the line-grain models (record_number, line_number). #}
 {% macro spark__malformed_raw_lines(raw) -%}
 select
-    cast(null as bigint) as line_number,
+    cast(position + 1 as bigint) as line_number,
     raw_line,
     'the line does not split into the header\'s fields' as reader_error
 from {{ raw.schema }}.transaction_lines_malformed

@@ -5,10 +5,10 @@
    The physical lines come from var raw_file_lines, which the CLI counts from the raw bytes
    (ingest.scan_lines): DuckDB skips a line longer than max_line_size without a trace, in any
    reader, so a count by DuckDB would share that blind spot. Without the var (plain dbt), the
-   lines are read as plain text by DuckDB (no quoting, raw_csv_max_line_size). Parquet: the row
-   count in the file's metadata. #}
+   lines are read as plain text by DuckDB (no quoting, raw_csv_max_line_size). The line breaks
+   inside values are counted in the load (stg_retail__transaction_lines.line_breaks), so the file
+   is not parsed a second time. Parquet: the row count in the file's metadata. #}
 {% test rows_add_up_to_file_records(model, column) %}
-{%- set raw = source('retail', 'transaction_lines') -%}
 with summary as (
     select sum({{ column }}) as counted from {{ model }}
 ),
@@ -19,7 +19,6 @@ file_records as (
     {{ adapter.dispatch('raw_file_parquet_records')() }}
 )
 {%- else %}
-{%- set columns = raw_transaction_columns(raw).found %}
 
 physical_lines as (
 {%- if var('raw_file_lines', none) is not none %}
@@ -29,13 +28,10 @@ physical_lines as (
 {%- endif %}
 ),
 
+-- Counted in the load (stg_retail__transaction_lines.line_breaks), not by parsing the file again.
 breaks_in_parsed as (
-    select coalesce(sum(
-        {%- for column in columns %}
-        {{ "+ " if not loop.first }}coalesce(length({{ quote_file_column(column.name) }}) - length(replace({{ quote_file_column(column.name) }}, chr(10), '')), 0)
-        {%- endfor %}
-    ), 0) as breaks
-    from {{ raw }}
+    select coalesce(sum(line_breaks), 0) as breaks
+    from {{ ref('stg_retail__transaction_lines') }}
 ),
 
 breaks_in_malformed as (

@@ -11,6 +11,7 @@ select
     invoiced_at,
     invoice_date,
     customer_id,
-    country
+    country,
+    record_number
 from {{ ref('int_transaction_lines_classified') }}
 where reject_reason is null

@@ -11,6 +11,7 @@ select
     invoiced_at,
     customer_id,
     country,
+    record_number,
     line_number,
     raw_line
 from {{ ref('int_transaction_lines_classified') }}

@@ -1,6 +1,9 @@
 -- Typed raw lines under the canonical names, whatever the file calls its columns (macro
 -- raw_transaction_columns). Values that do not parse become null here and are rejected with a
 -- reason downstream, never dropped. Columns the file does not have are null.
+-- A table, unlike the other staging models: it is the one parse of the file (the load), which
+-- the classification, the record count and the grain test read back instead of parsing again.
+{{ config(materialized='table') }}
 {%- set raw = source('retail', 'transaction_lines') %}
 {%- set columns = raw_transaction_columns(raw) %}
 
@@ -26,5 +29,10 @@ select
     nullif(trim({{ raw_column_text(columns.invoice_date) }}), '') is not null as has_invoice_date,
     -- Which optional columns the file has: they decide how an order and the amount are made.
     {{ columns.invoice_id is not none }} as has_invoice_column,
-    {{ columns.amount is not none }} as has_amount_column
+    {{ columns.amount is not none }} as has_amount_column,
+    -- Line breaks inside the values (a quoted value spanning lines), for the record count of
+    -- test rows_add_up_to_file_records: counted here, in the one parse of the file.
+    {{ line_breaks_in_values(raw) }} as line_breaks,
+    -- The line key: which record of the file this is (macro record_number).
+    {{ record_number() }} as record_number
 from source
