@@ -57,6 +57,7 @@ def export_dir(spark_dir: Path) -> Path:
 
 def stage(spark, models: tuple[bi_registry.PublicModel, ...], spark_dir: Path) -> StagedMarts:
     """Copies every public mart the Spark build made into `<spark_dir>/spark_marts.duckdb` (rebuilt)."""
+    spark_dir.mkdir(parents=True, exist_ok=True)
     database = spark_dir / STAGING_FILE
     staged = StagedMarts(database)
     temporary = database.with_name(f".{database.name}.tmp")
