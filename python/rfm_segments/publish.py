@@ -106,13 +106,6 @@ def publish(build_db: Path, serving: Path, manifest: Path, build_id: str | None 
         models = bi_registry.public_models(manifest)
     except bi_registry.RegistryError as error:
         raise PublishError(str(error)) from None
-    return publish_models(build_db, serving, models, build_id, dbt_invocation_id)
-
-
-def publish_models(build_db: Path, serving: Path, models: tuple[bi_registry.PublicModel, ...],
-                   build_id: str | None = None, dbt_invocation_id: str | None = None) -> Publication:
-    """`publish` of the given public models (a Spark build stages them in a DuckDB file first:
-    rfm_segments.spark_publish)."""
     build_db, serving = Path(build_db).resolve(), Path(serving).resolve()
     if serving == build_db.parent and SERVING_FILE == build_db.name:
         raise PublishError(f"the serving folder {serving} would overwrite the dbt warehouse file")

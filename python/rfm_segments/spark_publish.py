@@ -153,4 +153,4 @@ def publish_from_spark(spark, dbt_target: Path, spark_dir: Path, serving: Path) 
     staged = stage(spark, models, spark_dir)
     if staged.missing:
         return SparkPublication(staged, None)
-    return SparkPublication(staged, publish.publish_models(staged.database, serving, models))
+    return SparkPublication(staged, publish.publish(staged.database, serving, dbt_target))
