@@ -152,7 +152,8 @@ def thrift_build(tmp_path_factory, raw_file):
                    DBT_TARGET_PATH=str(work / "target"), DBT_LOG_PATH=str(work / "logs"))
         dbt = str(Path(sys.executable).with_name("dbt"))
         result = subprocess.run([dbt, "build", "--target", "spark_thrift", "--vars", json.dumps(ingest.prepare(raw_file).dbt_vars),
-                                 "--select", "+customer_rfm_tiers"], cwd=REPO / "dbt_project", env=env, capture_output=True, text=True)
+                                 "--select", "+customer_rfm_tiers", "--indirect-selection", "cautious"],
+                                cwd=REPO / "dbt_project", env=env, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout[-4000:]
         from pyhive import hive
 
