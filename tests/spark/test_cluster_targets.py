@@ -4,7 +4,7 @@ from the pip pyspark (rfm_segments.spark_servers), on a 5,000-line file, compare
   spark_connect); dbt, the clustering step and publishing all talk to the server, whose catalog
   and warehouse hold the tables. The public marts it stages for BI (rfm_segments.spark_publish)
   must equal a DuckDB build. One server for the session (fixture connect_server, tests/conftest.py).
-- Spark Thrift: plain `dbt build --target spark_thrift` of the SQL models up to the tiers, with
+- Spark Thrift: plain `dbt build --target spark_thrift` of the SQL models up to RFM and tiers, with
   their data tests, read back over the Thrift protocol (PyHive).
 """
 from __future__ import annotations
@@ -152,7 +152,7 @@ def thrift_build(tmp_path_factory, raw_file):
                    DBT_TARGET_PATH=str(work / "target"), DBT_LOG_PATH=str(work / "logs"))
         dbt = str(Path(sys.executable).with_name("dbt"))
         result = subprocess.run([dbt, "build", "--target", "spark_thrift", "--vars", json.dumps(ingest.prepare(raw_file).dbt_vars),
-                                 "--select", "+customer_rfm_tiers", "--indirect-selection", "cautious"],
+                                 "--select", "+customer_rfm_tiers", "+customer_rfm", "--indirect-selection", "cautious"],
                                 cwd=REPO / "dbt_project", env=env, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout[-4000:]
         from pyhive import hive
