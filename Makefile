@@ -29,6 +29,7 @@ help:
 	@echo "make lint   ruff (Python) and sqlfluff with the dbt templater (SQL)"
 	@echo "make report render the HTML report (warehouse/segments_report.html) from the built warehouse"
 	@echo "make bench  time dbt build vs pandas vs the DuckDB floor (SIZES=\"$(SIZES)\")"
+	@echo "make bench ENGINE=spark  time the Spark build beside DuckDB's at 1M lines (bench/results/engines.csv)"
 	@echo 'make query SQL="select * from marts.segment_profiles"'
 	@echo "make docs   dbt docs (lineage, every mart and column) at http://127.0.0.1:$(DOCS_PORT)"
 	@echo "make dashboard  Apache Superset with the dashboards on the published data at http://127.0.0.1:$(SUPERSET_PORT)"
@@ -137,9 +138,10 @@ lint: $(STAMP)
 		exit $$status
 
 # Benchmark (not a test): see README "Performance". Generated files are cached in data/bench/.
-SIZES       ?= 1000000 10000000
-bench: $(STAMP)
-	@$(BIN)/python bench/run_bench.py --sizes $(SIZES)
+# ENGINE=spark: the Spark build (local, and through a local Spark Connect server) beside DuckDB's, at 1M lines.
+SIZES       ?= $(if $(filter spark,$(ENGINE)),1000000,1000000 10000000)
+bench: $(STAMP) $(if $(filter spark,$(ENGINE)),$(SPARK_STAMP))
+	@$(BIN)/python bench/run_bench.py --engine $(ENGINE) --sizes $(SIZES)
 
 clean:
 	rm -rf warehouse data dbt_project/target dbt_project/logs

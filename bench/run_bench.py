@@ -570,6 +570,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="DuckDB memory_limit for ours and the floor (default: the profile's)")
     parser.add_argument("--no-record", action="store_true", help="do not touch results.csv/.svg")
     parser.add_argument("--keep-work", action="store_true", help="keep the DuckDB files")
+    parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                        help="spark: the Spark build beside DuckDB's (bench/spark_bench.py, its own options)")
+    options, _ = parser.parse_known_args(argv)
+    if options.engine == "spark":
+        from spark_bench import main as spark_main
+
+        return spark_main(argv)
     options = parser.parse_args(argv)
     for folder in ("data_dir", "work_dir", "results_dir"):  # dbt runs in dbt_project/
         setattr(options, folder, getattr(options, folder).resolve())

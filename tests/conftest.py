@@ -88,3 +88,14 @@ def query(sample_db):
     con = duckdb.connect(str(sample_db), read_only=True)
     yield lambda sql: con.execute(sql)
     con.close()
+
+
+@pytest.fixture(scope="session")
+def connect_server(tmp_path_factory):
+    """One local Spark Connect server for the test session (rfm_segments.spark_servers), as a cluster."""
+    pytest.importorskip("pyspark", reason="the Spark extra is not installed (`make test` installs it)")
+    from rfm_segments import spark_servers
+
+    server = spark_servers.start("connect", tmp_path_factory.mktemp("spark-connect-server"))
+    yield server
+    server.stop()

@@ -28,6 +28,8 @@ class PublicModel:
     group: str | None
     description: str
     materialized: str
+    #: (column, description) in the order the YAML documents them (a contract's columns).
+    columns: tuple[tuple[str, str], ...] = ()
 
     @property
     def relation(self) -> str:
@@ -68,6 +70,7 @@ def public_models(manifest: dict | Path) -> tuple[PublicModel, ...]:
             group=node.get("group") or node["config"].get("group"),
             description=node.get("description", ""),
             materialized=node["config"]["materialized"],
+            columns=tuple((column["name"], column.get("description") or "") for column in node.get("columns", {}).values()),
         )
         for node in models(manifest)
         if (node.get("access") or node["config"].get("access")) == "public"

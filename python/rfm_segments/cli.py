@@ -178,13 +178,40 @@ def build_on_spark(options: argparse.Namespace, db: Path) -> None:
     spark_dir = Path(os.environ.get("SEGMENTS_SPARK_DIR") or db.parent / "spark").resolve()
     spark_dir.mkdir(parents=True, exist_ok=True)
     with one_run_at_a_time(spark_dir / "catalog"):  # Derby: one process per metastore
-        _, dbt_vars = prepare_input(options, db)
+        if options.data and spark_engine.is_cluster_path(options.data):
+            dbt_vars = {**spark_engine.cluster_input_vars(options.data, options.columns, options.date_format),
+                        **run_vars(options)}
+        else:
+            _, dbt_vars = prepare_input(options, db)
         os.environ.setdefault("DBT_PROFILES_DIR", str(REPO))
         try:
             made = spark_engine.build(dbt_vars, DBT_PROJECT, spark_dir)
-            spark_engine.print_summary(made, spark_dir)
         except spark_engine.SparkEngineError as error:
             raise PipelineError(str(error)) from None
+        publish_spark_build(options, db, made, spark_dir)
+
+
+def publish_spark_build(options: argparse.Namespace, db: Path, made, spark_dir: Path) -> None:
+    """The end of `run --engine spark`: published for BI as after a DuckDB build (the same summary
+    and report, from the published marts), else the Spark summary and why not (rfm_segments.spark_publish)."""
+    from rfm_segments import spark_engine, spark_publish
+
+    serving = publish.serving_dir(db, options.serving_dir)
+    started = time.monotonic()
+    try:
+        outcome = spark_publish.publish_from_spark(spark_engine.spark_session(), bi_registry.target_dir(DBT_PROJECT),
+                                                   spark_dir, serving)
+    except publish.PublishError as error:
+        raise PipelineError(f"{error}. {publish.kept_note(serving)}") from None
+    made.seconds["staging and publishing for BI"] = time.monotonic() - started
+    if outcome.publication is None:
+        spark_engine.print_summary(made, spark_dir)
+        print(f"\n{outcome.why_not()}")
+        return
+    print_summary(outcome.publication.database)
+    print(f"\n{outcome.publication.describe()}")
+    print(spark_engine.spark_build_notes(made, spark_dir))
+    write_report(outcome.publication.database, Path(options.report) if options.report else report_path(db))
 
 
 def prepare_input(options: argparse.Namespace, db: Path) -> tuple[ingest.PreparedInput, dict]:

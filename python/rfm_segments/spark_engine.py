@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,24 @@ def require_spark() -> None:
 def spark_target() -> str:
     """Profile target: a Spark Connect cluster when SPARK_REMOTE is set, else local Spark."""
     return "spark_connect" if os.environ.get("SPARK_REMOTE") else "spark"
+
+
+#: A path only the cluster reads (s3a://, abfss://, hdfs://, gs://, dbfs:/...), not this machine's file.
+CLUSTER_PATH = re.compile(r"^[a-z][a-z0-9+.-]+:/", re.IGNORECASE)
+
+
+def is_cluster_path(data: str) -> bool:
+    return bool(CLUSTER_PATH.match(data)) and not data.lower().startswith("file:")
+
+
+def cluster_input_vars(data: str, columns: str | None, date_format: str | None) -> dict:
+    """dbt vars for an input the cluster reads itself: no local preflight (this machine cannot open
+    it), so the file must be UTF-8 CSV with a header, comma-separated, or Parquet; var raw_path
+    is the path as given; --columns and --date-format map as for a local file."""
+    print(f"==> input {data}: read by the Spark cluster (no local preflight: UTF-8 CSV with a header, or Parquet)",
+          flush=True)
+    given = {"raw_columns": columns, "raw_date_format": date_format}
+    return {"raw_path": data, **{name: value for name, value in given.items() if value}}
 
 
 @dataclass
@@ -190,9 +209,18 @@ def print_summary(made: SparkBuild, spark_dir: Path) -> None:
         "group by cluster_id, segment_name order by cluster_id"
     ):
         print(f"  {cluster_id:>2}  {name:<30}{count:>10,} customers")
-    print("\nTimes: " + ", ".join(f"{part} {seconds:.0f} s" for part, seconds in made.seconds.items()))
-    print(f"Spark catalog and tables: {spark_dir} (Derby: one process at a time)")
+    print(f"\n{spark_build_notes(made, spark_dir)}")
     print("Not built on Spark yet (they need the history and CLV Python models): "
           + ", ".join(name for name in made.python_models if name not in STEP_MODELS) + " and the marts they feed.")
-    print(f"Query: cd dbt_project && SEGMENTS_SPARK_DIR={spark_dir} ../.venv/bin/dbt show --target {made.target} "
-          "--inline 'select * from marts.customer_rfm_tiers'   (docs/spark.md)")
+
+
+def spark_build_notes(made: SparkBuild, spark_dir: Path) -> str:
+    """The time of each part, where the Spark build's tables live and how to query them there."""
+    times = f"Spark ({made.target}) build times: " + ", ".join(f"{part} {seconds:.0f} s" for part, seconds in made.seconds.items())
+    if made.target == "spark_connect":
+        where = (f"Spark tables: in the catalog and warehouse of the Spark Connect server {os.environ.get('SPARK_REMOTE')} "
+                 "(schemas retail, staging, intermediate, marts, reference, clustering)")
+    else:
+        where = f"Spark tables: {spark_dir / 'tables'} (Parquet), catalog {spark_dir / 'metastore_db'} (Derby: one process at a time)"
+    return (f"{times}\n{where}\nQuery them on Spark: cd dbt_project && SEGMENTS_SPARK_DIR={spark_dir} ../.venv/bin/dbt show "
+            f"--target {made.target} --inline 'select * from marts.customer_rfm_tiers'   (docs/spark.md)")
