@@ -175,6 +175,9 @@ def build_on_spark(options: argparse.Namespace, db: Path) -> None:
     """`run --engine spark` (docs/spark.md): the same preflight and vars, built on Spark."""
     from rfm_segments import spark_engine
 
+    if options.customers or options.cluster_on_attributes:
+        raise PipelineError("customer attributes (--customers, --cluster-on-attributes) do not build on Spark yet "
+                            "(docs/spark.md); run them on the DuckDB engine")
     spark_dir = Path(os.environ.get("SEGMENTS_SPARK_DIR") or db.parent / "spark").resolve()
     spark_dir.mkdir(parents=True, exist_ok=True)
     with one_run_at_a_time(spark_dir / "catalog"):  # Derby: one process per metastore
