@@ -47,6 +47,11 @@ $(STAMP): pyproject.toml constraints.txt
 shell_word = '$(subst ','\'',$(value $(1)))'
 # Make would expand them to put them in every recipe's environment (running a $(shell ...)).
 unexport DATA COLUMNS DATE_FORMAT SQL CUSTOMERS CUSTOMER_COLUMNS
+# An exported COLUMNS is the terminal's width (shells and test runners set it), not a column
+# mapping: only `make run COLUMNS=...` sets one.
+ifeq ($(origin COLUMNS),environment)
+COLUMNS :=
+endif
 
 # Apache Spark (dbt-spark + pyspark, the .[spark] extra): only when ENGINE=spark or `make test`.
 $(SPARK_STAMP): $(STAMP)

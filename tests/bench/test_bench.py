@@ -31,16 +31,18 @@ def bench_run(tmp_path_factory):
 
 def test_bench_runs_all_three_and_they_agree(bench_run):
     root, out = bench_run
-    assert "check: floor: " in out and "customers equal" in out and "pandas: " in out
+    assert "check: ours = floor: " in out and "notebook = floor: " in out and "pandas = floor: " in out
     for step in ("ours: dbt build", "floor: one DuckDB query", "pandas: the notebook way",
-                 "fixed costs: dbt parse", "warm (partial parsing)", "Python step alone"):
+                 "fixed costs: dbt parse", "warm (partial parsing)", "Python step alone",
+                 "run: the whole `make run`", "notebook: pandas read, clean, RFM, tiers, one K-Means fit"):
         assert step in out, step
     (row,) = csv.DictReader(open(root / "results" / "results.csv"))
     assert int(row["lines"]) == 20_000 and int(row["customers"]) > 0
     assert row["pandas_status"] == "ok" and int(row["kselect_customers"]) == 3_000
     for key in ("ours_wall_s", "ours_sql_models_s", "ours_python_s", "ours_tests_s", "ours_peak_mb",
                 "floor_wall_s", "floor_query_s", "pandas_wall_s", "pandas_peak_mb", "dbt_parse_s", "dbt_parse_warm_s",
-                "ours_over_floor", "pandas_over_ours", "memory_ours_over_pandas", "kselect_s"):
+                "ours_over_floor", "pandas_over_ours", "memory_ours_over_pandas", "kselect_s",
+                "run_wall_s", "run_peak_mb", "notebook_wall_s"):
         assert float(row[key]) > 0, key
     assert int(row["tests"]) >= 50  # every dbt data and unit test ran
     svg = (root / "results" / "results.svg").read_text()
@@ -57,5 +59,5 @@ def test_equality_check_fails_loudly_on_one_wrong_tier(bench_run):
                                          THEN 'Platinum' || '?' ELSE tier END AS tier)
                   FROM '{work / "floor.parquet"}') TO '{wrong}' (FORMAT parquet)""")
     assert "customers equal" in run_bench.compare(work / "ours.duckdb", work / "floor.parquet", None)
-    with pytest.raises(run_bench.BenchError, match="ours and floor disagree: 0 customers in only one of them, 1 with"):
+    with pytest.raises(run_bench.BenchError, match="ours and the floor disagree: 0 customers in only one of them, 1 with"):
         run_bench.compare(work / "ours.duckdb", wrong, None)
