@@ -150,8 +150,9 @@ def test_a_failed_publish_changes_nothing_and_leaves_no_temporary_files(workspac
     before = serving_state(serving)
     empty = workspace / "empty.duckdb"
     duckdb.connect(str(empty)).close()
-    with pytest.raises(publish.PublishError, match=r"the warehouse has no table clustering\.cluster_attribute_features, clustering\.cluster_centroids, .*"
-                                                   r"marts\.tier_cluster_comparison \(public in dbt's manifest\)"):
+    missing = (r"the warehouse has no table clustering\.cluster_attribute_features, clustering\.cluster_centroids, .*"
+               r"marts\.tier_cluster_comparison \(public in dbt's manifest\)")
+    with pytest.raises(publish.PublishError, match=missing):
         publish.publish(empty, serving, workspace / "target")
     with pytest.raises(publish.PublishError, match="would overwrite the dbt warehouse file"):
         publish.publish(workspace / "segments.duckdb", workspace, workspace / "target")
