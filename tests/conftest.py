@@ -69,6 +69,17 @@ def write_lines_before(source: Path, target: Path, day: str) -> Path:
     return target
 
 
+def write_mixed_line_ends(target: Path) -> Path:
+    """A transactions CSV whose lines end in LF, then (past DuckDB's 20,480-line sniffing sample)
+    in CR LF, with a line that has a stray quote among the latter: DuckDB's reader stops on it."""
+    lines = ["InvoiceNo,InvoiceDate,CustomerID,TotalPrice\n"]
+    lines += [f"{i},2011-01-01,{i % 50},3.5\n" for i in range(25_000)]
+    lines += [f"{i},2011-01-02,{i % 50},3.5\r\n" for i in range(25_000, 30_000)]
+    lines.insert(28_000, '28000,2011-01-02,"a stray "quote,3.5\r\n')
+    target.write_text("".join(lines), encoding="utf-8", newline="")
+    return target
+
+
 @pytest.fixture(scope="session")
 def sample_csv(tmp_path_factory) -> Path:
     from rfm_segments.sample_data import generate

@@ -469,8 +469,9 @@ def print_attributes(rows) -> None:
                     "from clustering.cluster_attribute_features")
     if features and features[0][1]:
         (columns, names, weight), = features
-        print(f"  clustered on behaviour + {names} attributes ({columns} feature columns, weight {weight:g}); "
-              "see clustering.cluster_attribute_features")
+        print(f"  clustered on behaviour + {names} attributes ({columns} feature columns, weight {weight:g}), "
+              "the served segments too; see clustering.cluster_attribute_features and "
+              "clustering.cluster_model_attribute_centres")
     for reason, count in rows("select reject_reason, count(*) from marts.rejected_customer_attributes "
                               "group by 1 order by 2 desc, 1"):
         print(f"  attribute rows not used, {reason}: {count:,} (marts.rejected_customer_attributes)")

@@ -54,8 +54,11 @@ __all__ = [
     "cluster_centroids",
     "centre_recency_days",
     "ATTRIBUTE_PREFIX",
+    "AttributeDimension",
     "AttributeEncoding",
     "encode_attributes",
+    "fit_attribute_encoding",
+    "apply_attribute_encoding",
 ]
 
 FEATURES: tuple[str, str, str] = ("recency_days", "frequency", "monetary")
@@ -172,6 +175,23 @@ def attribute_columns(rfm: pd.DataFrame) -> list[str]:
     return [c for c in rfm.columns if str(c).startswith(ATTRIBUTE_PREFIX)]
 
 
+@dataclass(frozen=True)
+class AttributeDimension:
+    """One attribute feature column and the numbers that make it from a customer's value:
+    ((value, or `fill_value` when missing) - `centre`) / `scale` * `factor` for a numeric
+    attribute; ((1 if the category is `category` else 0) - `centre`) / `scale` * `factor` for a
+    one-hot column. Fitted on the customers `encode_attributes` saw; a stored model applies them
+    to other customers unchanged (apply_attribute_encoding here, the SQL scoring from the stored
+    numbers)."""
+    feature_column: str
+    attribute_name: str
+    category: str | None    # the one-hot column's category; None: numeric
+    fill_value: float | None  # numeric: the median that replaces a missing value
+    centre: float           # mean (of the filled values, or the category's share)
+    scale: float            # standard deviation (1 for a constant column)
+    factor: float           # the attribute weight, divided by sqrt(categories) for one-hot columns
+
+
 @dataclass
 class AttributeEncoding:
     """How `encode_attributes` turned the attributes into features."""
@@ -179,6 +199,7 @@ class AttributeEncoding:
     missing: dict[str, int]           # attribute -> customers without a value
     weight: float
     sources: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # column -> (attribute, category or None)
+    dimensions: list[AttributeDimension] = field(default_factory=list)  # one per feature column, in order
 
 
 def encode_attributes(customer_ids: pd.Series, attributes: pd.DataFrame, weight: float = 1.0
@@ -193,54 +214,86 @@ def encode_attributes(customer_ids: pd.Series, attributes: pd.DataFrame, weight:
     its number of categories, has total variance 1 like a numeric one. Then the whole block is
     scaled so that its total variance is `weight` times that of the 3 behaviour features
     (weight 1: behaviour and attributes count equally). Columns are ATTRIBUTE_PREFIX + a number;
-    AttributeEncoding says what each encodes and how many values were missing per attribute.
+    AttributeEncoding says what each encodes, how many values were missing per attribute and
+    (`dimensions`) the fitted numbers, which `apply_attribute_encoding` applies to any customers.
     """
+    encoding = fit_attribute_encoding(customer_ids, attributes, weight)
+    return apply_attribute_encoding(customer_ids, attributes, encoding), encoding
+
+
+def _attribute_values(ids: NDArray[np.str_], rows: pd.DataFrame) -> tuple[bool, pd.Series]:
+    """(is numeric, each customer's value in `ids` order: value_number, or attribute_value with
+    '(missing)' for none) of one attribute's rows."""
+    rows = rows.set_index(rows["customer_id"].astype(str)).reindex(ids)
+    if (rows["attribute_type"].dropna() == "numeric").any():
+        return True, rows["value_number"].astype(np.float64)
+    return False, rows["attribute_value"].fillna("(missing)").astype(str)
+
+
+def fit_attribute_encoding(customer_ids: pd.Series, attributes: pd.DataFrame, weight: float = 1.0) -> AttributeEncoding:
+    """The encoding of `encode_attributes`, fitted on the customers in `customer_ids`."""
     if weight <= 0:
         raise ClusteringError(f"attribute weight must be positive, got {weight}")
     ids = customer_ids.astype(str).to_numpy()
-    blocks: list[NDArray[np.float64]] = []
-    names: list[str] = []
-    sources: list[tuple[str, str | None]] = []
+    blocks: list[list[tuple[str, str | None, float | None, float, float, float]]] = []
     missing: dict[str, int] = {}
     for name, rows in attributes.groupby("attribute_name", sort=True):
-        rows = rows.set_index(rows["customer_id"].astype(str)).reindex(ids)
-        if (rows["attribute_type"].dropna() == "numeric").any():
-            values = rows["value_number"].to_numpy(dtype=np.float64)
-            absent = ~np.isfinite(values)
+        is_numeric, values = _attribute_values(ids, rows)
+        if is_numeric:
+            numbers = values.to_numpy(dtype=np.float64)
+            absent = ~np.isfinite(numbers)
             missing[name] = int(absent.sum())
             if absent.all():
                 continue
-            values = np.where(absent, np.median(values[~absent]), values)
-            block = _standardised(values[:, None])
-            labels = [str(name)]
-            sources.append((str(name), None))
+            fill = float(np.median(numbers[~absent]))
+            filled = np.where(absent, fill, numbers)
+            blocks.append([(str(name), None, fill, *_centre_and_scale(filled), 1.0)])
         else:
-            values = rows["attribute_value"].fillna("(missing)").astype(str)
             absent = (values == "(missing)").to_numpy()
             missing[name] = int(absent.sum())
             categories = sorted(set(values[~absent]))
             if not categories:
                 continue
-            indicators = np.column_stack([(values == c).to_numpy(dtype=np.float64) for c in categories])
-            block = _standardised(indicators) / np.sqrt(len(categories))
-            labels = [f"{name}={c}" for c in categories]
-            sources += [(str(name), c) for c in categories]
-        blocks.append(block)
-        names += labels
-    columns = [f"{ATTRIBUTE_PREFIX}{i}" for i in range(len(names))]
-    if not blocks:
-        return pd.DataFrame({"customer_id": customer_ids.to_numpy()}), AttributeEncoding({}, missing, weight)
-    n_attributes = len(blocks)
-    X = np.column_stack(blocks) * np.sqrt(weight * len(FEATURES) / n_attributes)
-    frame = pd.DataFrame(X, columns=columns).assign(customer_id=customer_ids.to_numpy())
-    return frame[["customer_id", *columns]], AttributeEncoding(dict(zip(columns, names)), missing, weight,
-                                                               dict(zip(columns, sources)))
+            blocks.append([(str(name), c, None, *_centre_and_scale((values == c).to_numpy(dtype=np.float64)),
+                            1.0 / np.sqrt(len(categories))) for c in categories])
+    block_weight = np.sqrt(weight * len(FEATURES) / len(blocks)) if blocks else 1.0
+    dimensions = [AttributeDimension(f"{ATTRIBUTE_PREFIX}{i}", name, category, fill, centre, scale,
+                                     float(share * block_weight))
+                  for i, (name, category, fill, centre, scale, share)
+                  in enumerate(column for block in blocks for column in block)]
+    return AttributeEncoding(
+        features={d.feature_column: d.attribute_name if d.category is None else f"{d.attribute_name}={d.category}"
+                  for d in dimensions},
+        missing=missing, weight=weight,
+        sources={d.feature_column: (d.attribute_name, d.category) for d in dimensions},
+        dimensions=dimensions,
+    )
 
 
-def _standardised(X: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Mean 0, variance 1 per column; a constant column becomes zeros."""
-    scale = X.std(axis=0)
-    return (X - X.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+def apply_attribute_encoding(customer_ids: pd.Series, attributes: pd.DataFrame, encoding: AttributeEncoding) -> pd.DataFrame:
+    """customer_id and the encoding's feature columns for the customers in `customer_ids` (in
+    that order), with the encoding's fitted numbers (a category it has not seen: no category)."""
+    ids = customer_ids.astype(str).to_numpy()
+    by_name = dict(iter(attributes.groupby("attribute_name", sort=True)))
+    frame = pd.DataFrame({"customer_id": customer_ids.to_numpy()})
+    values: dict[str, pd.Series] = {}
+    for d in encoding.dimensions:
+        if d.attribute_name not in values:  # an attribute these customers lack altogether: all missing
+            values[d.attribute_name] = _attribute_values(ids, by_name.get(d.attribute_name, attributes.iloc[:0]))[1]
+        value = values[d.attribute_name]
+        if d.category is None:
+            raw = pd.to_numeric(value, errors="coerce").to_numpy(dtype=np.float64)
+            raw = np.where(np.isfinite(raw), raw, d.fill_value)
+        else:
+            raw = (value == d.category).to_numpy(dtype=np.float64)
+        frame[d.feature_column] = (raw - d.centre) / d.scale * d.factor
+    return frame
+
+
+def _centre_and_scale(values: NDArray[np.float64]) -> tuple[float, float]:
+    """Mean and standard deviation (1 for a constant column, which then becomes zeros)."""
+    scale = float(values.std())
+    return float(values.mean()), scale if scale > 0 else 1.0
 
 
 def prepare_features(rfm: pd.DataFrame) -> tuple[NDArray[np.float64], StandardScaler]:

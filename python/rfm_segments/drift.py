@@ -4,11 +4,20 @@ The dbt Python models call one function::
 
     history = model_history(snapshot_rfm, n_clusters=k, rules=rules, seed=42)
     history.versions       # the stored models: scaler, centroids (scaled space), names, window
+    history.attribute_centres  # with attributes: their encoding and the centroids in those dimensions
     history.feature_drift  # PSI, KL, JS per feature per snapshot against the model's training data
     history.checks         # per snapshot: drift summary, assignment drift, keep / watch / retrain
 
 `snapshot_rfm` has one row per customer per snapshot (snapshot_date, customer_id, recency_days,
 frequency, monetary). Everything is a pure, seeded function of its arguments.
+
+With `attributes` (intermediate.int_customer_attributes, long; var cluster_on_attributes) every
+model is fitted on behaviour + the attributes, encoded by rfm_segments.clustering's
+fit_attribute_encoding on the model's training customers; the encoding's numbers and the
+centroids in those dimensions are stored with the model (`attribute_centres`), so that the SQL
+scoring applies the same numbers. Customers of every snapshot get today's attributes (they have
+no history). Drift stays measured on the behaviour features; refits keep cluster ids by matching
+centres on behaviour (names are behaviour's too).
 
 Drift maths (all on histograms whose bins are the training distribution's quantiles):
 
@@ -33,8 +42,11 @@ from sklearn.metrics import adjusted_rand_score
 
 from rfm_segments.clustering import (
     FEATURES,
+    AttributeEncoding,
     ClusteringError,
+    apply_attribute_encoding,
     centre_recency_days,
+    fit_attribute_encoding,
     fit_ordered_kmeans,
     prepare_features,
 )
@@ -182,48 +194,73 @@ class _Model:
     training_window_start: date
     edges: list[NDArray[np.float64]]  # per feature
     training_counts: list[NDArray[np.int64]]
+    encoding: AttributeEncoding | None = None  # attribute dimensions after the behaviour ones
 
-    def scale_features(self, rfm: pd.DataFrame) -> NDArray[np.float64]:
+    def scale_features(self, rfm: pd.DataFrame, attributes: pd.DataFrame | None = None) -> NDArray[np.float64]:
         logs = np.column_stack([np.log1p(rfm[c].to_numpy(dtype=float)) for c in FEATURES])
-        return (logs - self.mean) / self.scale
+        return _with_attribute_features((logs - self.mean) / self.scale, rfm, attributes, self.encoding)
 
-    def assign(self, rfm: pd.DataFrame) -> NDArray[np.int64]:
-        return self.cluster_ids[nearest_centroid(self.scale_features(rfm), self.centres)]
+    def assign(self, rfm: pd.DataFrame, attributes: pd.DataFrame | None = None) -> NDArray[np.int64]:
+        return self.cluster_ids[nearest_centroid(self.scale_features(rfm, attributes), self.centres)]
+
+
+def _with_attribute_features(X: NDArray[np.float64], rfm: pd.DataFrame, attributes: pd.DataFrame | None,
+                             encoding: AttributeEncoding | None) -> NDArray[np.float64]:
+    """The behaviour features X with the encoded attribute features of rfm's customers appended."""
+    if encoding is None or not encoding.dimensions:
+        return X
+    encoded = apply_attribute_encoding(rfm["customer_id"], attributes, encoding)
+    return np.column_stack([X, encoded.drop(columns="customer_id").to_numpy(dtype=np.float64)])
+
+
+@dataclass(frozen=True)
+class _Attributes:
+    """The customers' attributes (int_customer_attributes rows) and their weight in the fit."""
+    rows: pd.DataFrame
+    weight: float
 
 
 def _fit(
-    rfm: pd.DataFrame, n_clusters: int, seed: int
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
-    """(scaler mean, scaler scale, centres in scaled space ordered by value, X, labels 1..k)."""
+    rfm: pd.DataFrame, n_clusters: int, seed: int, attributes: _Attributes | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
+           AttributeEncoding | None]:
+    """(scaler mean, scaler scale, centres in feature space ordered by value, X, attribute
+    encoding), the features being behaviour (+ the attributes, encoded on these customers)."""
     X, scaler = prepare_features(rfm)
+    encoding = None
+    if attributes is not None:
+        encoding = fit_attribute_encoding(rfm["customer_id"], attributes.rows, attributes.weight)
+        X = _with_attribute_features(X, rfm, attributes.rows, encoding)
     k = min(n_clusters, len(np.unique(X, axis=0)))
-    labels, centres = fit_ordered_kmeans(X, k, seed)
-    return scaler.mean_, scaler.scale_, centres, X, labels
+    _, centres = fit_ordered_kmeans(X, k, seed)
+    return scaler.mean_, scaler.scale_, centres, X, encoding
 
 
 def _new_model(
     rfm: pd.DataFrame, snapshot: date, version: int, reason: str, n_clusters: int, seed: int,
     previous: _Model | None, bounds: RecencyBounds = DEFAULT_RECENCY_BOUNDS,
+    attributes: _Attributes | None = None,
 ) -> _Model:
-    mean, scale, centres, X, _ = _fit(rfm, n_clusters, seed)
+    mean, scale, centres, X, encoding = _fit(rfm, n_clusters, seed, attributes)
     days = centre_recency_days(centres, mean, scale)
+    behaviour = centres[:, :len(FEATURES)]  # names and cluster matching: behaviour only
     if previous is None:
         ids = np.arange(1, len(centres) + 1, dtype=np.int64)
         archetypes = archetypes_for_centres(centres, X, days, bounds)
-        names = unique_names(archetypes, centres)
+        names = unique_names(archetypes, behaviour)
     else:
         # Previous centres moved into the new scaled space, then matched: persisting clusters
         # keep their id; they keep their name too while their archetype holds (words keep within
         # the naming margin), else they are renamed. A cluster with no predecessor gets a fresh id.
-        previous_logs = previous.centres * previous.scale + previous.mean
-        matched = match_clusters((previous_logs - mean) / scale, centres)
+        previous_logs = previous.centres[:, :len(FEATURES)] * previous.scale + previous.mean
+        matched = match_clusters((previous_logs - mean) / scale, behaviour)
         before = [previous.archetypes[j] if j >= 0 else None for j in matched]
         archetypes = archetypes_for_centres(centres, X, days, bounds, before)
         kept = [
             previous.names[j] if j >= 0 and archetypes[i] == previous.archetypes[j] else None
             for i, j in enumerate(matched)
         ]
-        names = unique_names(archetypes, centres, kept)
+        names = unique_names(archetypes, behaviour, kept)
         next_id = int(previous.cluster_ids.max()) + 1
         ids = np.empty(len(centres), dtype=np.int64)
         for i, j in enumerate(matched):
@@ -239,7 +276,7 @@ def _new_model(
         training_customers=len(rfm),
         training_window_start=pd.Timestamp(rfm["first_purchase_date"].min()).date()
         if "first_purchase_date" in rfm.columns else snapshot,
-        edges=edges, training_counts=counts,
+        edges=edges, training_counts=counts, encoding=encoding,
     )
 
 
@@ -251,10 +288,12 @@ class ModelHistory:
     versions: pd.DataFrame
     feature_drift: pd.DataFrame
     checks: pd.DataFrame
+    attribute_centres: pd.DataFrame
 
 
 #: The `record` value of each table of a ModelHistory in its long table (history_long_table).
-HISTORY_RECORDS = {"model_version": "versions", "feature_drift": "feature_drift", "retraining_check": "checks"}
+HISTORY_RECORDS = {"model_version": "versions", "feature_drift": "feature_drift", "retraining_check": "checks",
+                   "model_attribute_centre": "attribute_centres"}
 
 
 def history_long_table(history: ModelHistory) -> pd.DataFrame:
@@ -288,6 +327,8 @@ def model_history(
     auto_refit: bool = True,
     min_training_customers: int = 100,
     recency_bounds: dict[date, RecencyBounds] | None = None,
+    attributes: pd.DataFrame | None = None,
+    attribute_weight: float = 1.0,
 ) -> ModelHistory:
     """Fit the model once, score every later snapshot against it, measure drift, refit when asked
     (a date in `refit_dates`) or when the rule says retrain (if `auto_refit`).
@@ -297,9 +338,11 @@ def model_history(
     Snapshots before it get no checks. A refit's clusters are matched to the model it replaces by
     centroid distance (Hungarian), so ids and names persist; it serves from its snapshot on.
     Recency words in names use `recency_bounds` of the training snapshot (default: naming's
-    DEFAULT_RECENCY_BOUNDS).
+    DEFAULT_RECENCY_BOUNDS). With `attributes` (int_customer_attributes rows, weighted by
+    `attribute_weight`) the models cluster on behaviour + attributes (see the module's docstring).
     """
     bounds_at = recency_bounds or {}
+    with_attributes = None if attributes is None else _Attributes(attributes, float(attribute_weight))
     if snapshot_rfm.empty:
         raise ClusteringError("no snapshots to model: int_snapshot_customer_rfm has 0 rows")
     frame = snapshot_rfm.assign(snapshot_date=pd.to_datetime(snapshot_rfm["snapshot_date"]).dt.date)
@@ -323,7 +366,7 @@ def model_history(
         rfm = groups[snapshot]
         if model is None:
             model = _new_model(rfm, snapshot, 1, "initial fit", n_clusters, seed, None,
-                               bounds_at.get(snapshot, DEFAULT_RECENCY_BOUNDS))
+                               bounds_at.get(snapshot, DEFAULT_RECENCY_BOUNDS), with_attributes)
             models.append(model)
             check_rows.append(_check_row(snapshot, model, len(rfm), 0.0, 0.0, 1.0, "keep",
                                          "training snapshot", "initial fit"))
@@ -341,10 +384,10 @@ def model_history(
                 "kl_divergence": kl_divergence(expected, actual),
                 "js_distance": jensen_shannon_distance(expected, actual),
             })
-        frozen = model.assign(rfm)
+        frozen = model.assign(rfm, attributes)
         refit = _new_model(rfm, snapshot, model.version + 1, "", n_clusters, seed, model,
-                           bounds_at.get(snapshot, DEFAULT_RECENCY_BOUNDS))
-        refit_labels = refit.assign(rfm)
+                           bounds_at.get(snapshot, DEFAULT_RECENCY_BOUNDS), with_attributes)
+        refit_labels = refit.assign(rfm, attributes)
         changed = float(np.mean(frozen != refit_labels))
         ari = float(adjusted_rand_score(frozen, refit_labels))
         max_psi = max(metrics_psi)
@@ -362,6 +405,7 @@ def model_history(
         versions=_versions_frame(models),
         feature_drift=_typed(drift_rows, DRIFT_COLUMNS),
         checks=_typed(check_rows, CHECK_COLUMNS),
+        attribute_centres=_attribute_centres_frame(models),
     )
 
 
@@ -428,3 +472,27 @@ def _versions_frame(models: list[_Model]) -> pd.DataFrame:
             rows.append(row)
     out = _dates(pd.DataFrame(rows), "trained_as_of", "valid_until", "training_window_start")
     return out.astype({"model_version": "int64", "cluster_id": "int64", "training_customers": "int64"})
+
+
+#: One row per model version x cluster x attribute feature column (none without attributes).
+ATTRIBUTE_CENTRE_COLUMNS = {
+    "model_version": "int64", "cluster_id": "int64", "feature_column": "str", "attribute_name": "str",
+    "attribute_category": "str", "attribute_fill_value": "float64", "attribute_centre": "float64",
+    "attribute_scale": "float64", "attribute_factor": "float64", "attribute_centroid": "float64",
+}
+
+
+def _attribute_centres_frame(models: list[_Model]) -> pd.DataFrame:
+    """The attribute dimensions of each model: the encoding's numbers (rfm_segments.clustering.
+    AttributeDimension) and each cluster's centroid in that dimension."""
+    rows = [
+        {"model_version": m.version, "cluster_id": int(cluster_id), "feature_column": d.feature_column,
+         "attribute_name": d.attribute_name, "attribute_category": d.category, "attribute_fill_value": d.fill_value,
+         "attribute_centre": d.centre, "attribute_scale": d.scale, "attribute_factor": d.factor,
+         "attribute_centroid": float(m.centres[j, len(FEATURES) + i])}
+        for m in models if m.encoding is not None
+        for j, cluster_id in enumerate(m.cluster_ids)
+        for i, d in enumerate(m.encoding.dimensions)
+    ]
+    frame = pd.DataFrame(rows, columns=list(ATTRIBUTE_CENTRE_COLUMNS))
+    return frame.astype(ATTRIBUTE_CENTRE_COLUMNS)

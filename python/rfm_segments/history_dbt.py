@@ -4,7 +4,7 @@ history once (`rfm_segments.drift.model_history`) and returns it as one long tab
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Mapping
 
 import pandas as pd
 
@@ -38,10 +38,18 @@ def history_from_dbt(
     refit_dates: Any,
     auto_refit: Any,
     min_training_customers: Any,
+    attributes: Any = None,
+    attribute_config: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """The model history as one long table. Relations and config values as the model file passes
     them (dbt finds refs and config keys by reading the model file itself, so they cannot be
-    looked up here)."""
+    looked up here). `attributes` (int_customer_attributes) is read only when var
+    cluster_on_attributes is on in `attribute_config` (keys clustering_step.ATTRIBUTE_CONFIG):
+    then the models cluster on behaviour + attributes."""
+    from rfm_segments.clustering_step import ATTRIBUTE_COLUMNS, clusters_on_attributes
+
+    config = attribute_config or {}
+    on_attributes = attributes is not None and clusters_on_attributes(config)
     (chosen,) = k_evaluation.filter("is_chosen").project("k").fetchall()
     rfm = snapshot_rfm.project(
         "snapshot_date, customer_id, first_purchase_date, recency_days, frequency, monetary"
@@ -56,5 +64,7 @@ def history_from_dbt(
         auto_refit=is_true(auto_refit),
         min_training_customers=int(min_training_customers),
         recency_bounds=recency_bounds_by_snapshot(recency_words),
+        attributes=attributes.project(", ".join(ATTRIBUTE_COLUMNS)).df() if on_attributes else None,
+        attribute_weight=float(config["attribute_cluster_weight"]) if on_attributes else 1.0,
     )
     return history_long_table(history)

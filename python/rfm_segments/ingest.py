@@ -172,6 +172,8 @@ class LineScan:
     encoding: str        # utf-8, or latin-1 when the bytes are not valid UTF-8
     lines: int           # non-blank physical lines, a last one without a final newline included
     longest_line: int    # bytes
+    crlf_lines: int = 0  # line breaks that are CR LF
+    lf_lines: int = 0    # line breaks that are LF alone (both nonzero: mixed line ends)
 
 
 def scan_lines(path: Path) -> LineScan:
@@ -182,6 +184,7 @@ def scan_lines(path: Path) -> LineScan:
     decoder = codecs.getincrementaldecoder("utf-8")()
     encoding, lines, longest = "utf-8", 0, 0
     carry_len, carry_blank, newline = 0, True, None
+    crlf, last_byte, breaks_seen = 0, 0, 0
     try:
         with open_bytes(path) as handle:
             while chunk := handle.read(SCAN_CHUNK):
@@ -201,6 +204,9 @@ def scan_lines(path: Path) -> LineScan:
                 starts = np.concatenate(([0], breaks[:-1] + 1))
                 lengths = breaks - starts
                 ends_in_cr = data[np.maximum(breaks - 1, 0)] == 13
+                ends_in_cr[0] = data[breaks[0] - 1] == 13 if breaks[0] else last_byte == 13
+                if newline == 10:
+                    crlf += int(np.count_nonzero(ends_in_cr))
                 blank = (lengths == 0) | ((lengths == 1) & ends_in_cr)
                 blank[0] = carry_blank and bool(np.all(data[:breaks[0]] == 13))
                 lengths[0] += carry_len
@@ -208,6 +214,8 @@ def scan_lines(path: Path) -> LineScan:
                 longest = max(longest, int(lengths.max()))
                 tail = data[breaks[-1] + 1:]
                 carry_len, carry_blank = len(tail), bool(np.all(tail == 13))
+                last_byte = int(data[-1])
+                breaks_seen += len(breaks)
             if encoding == "utf-8":
                 try:
                     decoder.decode(b"", final=True)
@@ -218,7 +226,8 @@ def scan_lines(path: Path) -> LineScan:
     if not carry_blank:
         lines += 1
         longest = max(longest, carry_len)
-    return LineScan(encoding, lines, longest)
+    lf = breaks_seen - crlf if newline == 10 else 0
+    return LineScan(encoding, lines, longest, crlf, lf)
 
 
 def unreadable_message(path: Path, error: Exception) -> str:
@@ -385,6 +394,7 @@ def open_input(source: Path, kind: str, work_dir: Path | None, con) -> OpenedInp
     notes: list[str] = []
     path = source
     dbt_vars: dict = {}
+    mixed = ""  # a hint for a reader error: the line ends are mixed
     if kind == "xlsx":
         path = (work_dir or source.parent) / "converted" / f"{source.stem}.csv"
         read, skipped = convert_workbook(source, path)
@@ -401,6 +411,10 @@ def open_input(source: Path, kind: str, work_dir: Path | None, con) -> OpenedInp
                     "raw_file_lines": scan.lines,
                     "raw_csv_max_line_size": max(DEFAULT_MAX_LINE_SIZE, scan.longest_line + 1024)}
         reader = csv_reader(path, dbt_vars)
+        if scan.crlf_lines and scan.lf_lines:
+            mixed = (f"; its lines end in both CRLF ({scan.crlf_lines:,} lines) and LF alone ({scan.lf_lines:,}), "
+                     "which with a malformed line stops DuckDB's CSV reader: give all lines the same ending "
+                     "(e.g. dos2unix) and run again")
         if scan.encoding != "utf-8":
             notes.append(f"{source.name} is not UTF-8: read as {scan.encoding}")
     else:
@@ -408,8 +422,12 @@ def open_input(source: Path, kind: str, work_dir: Path | None, con) -> OpenedInp
     try:
         found = [row[0] for row in reader.run(con, "describe select * from {reader}").fetchall()]
         has_rows = reader.run(con, "select count(*) from (select 1 from {reader} limit 1)").fetchone()[0]
+        # a line the reader skips is quarantined by dbt; what it cannot skip (a quote left open to
+        # the end, a malformed line among mixed line ends) would stop the dbt build: fatal here
+        reader.run(con, "select count(*) from {reader}").fetchone()
     except duckdb.Error as error:
-        raise InputError(f"cannot read {source.name} as {kind.upper()}: {first_error_line(error)}") from None
+        cause = first_error_line(error).rstrip(".") if mixed else first_error_line(error)
+        raise InputError(f"cannot read {source.name} as {kind.upper()}: {cause}{mixed}") from None
     if not has_rows:
         raise InputError(f"input file has no data rows, only a header: {source}")
     return OpenedInput(path, reader, found, dbt_vars, notes)
@@ -457,10 +475,6 @@ def prepare_customers(data: str | os.PathLike, columns: str | None = None,
     con = duckdb.connect()
     try:
         opened = open_input(source, kind, work_dir, con)
-        try:  # a line the reader skips is quarantined by dbt; what it cannot skip (a quote left open to the end) is fatal
-            opened.reader.run(con, "select count(*) from {reader}").fetchone()
-        except duckdb.Error as error:
-            raise InputError(f"cannot read {source.name} as {kind.upper()}: {first_error_line(error)}") from None
     finally:
         con.close()
     found = opened.columns_found

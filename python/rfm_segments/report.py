@@ -222,6 +222,10 @@ def _load_attributes(con: duckdb.DuckDBPyConnection) -> dict:
         "attribute_features": _records(
             con, "select attribute_name, count(feature_column) as columns, max(missing_customers) as missing "
                  "from clustering.cluster_attribute_features group by 1 order by 1"),
+        # ...and the stored model serving now: its attribute dimensions (none when the option is off)
+        "served_attribute_dimensions": _records(
+            con, "select model_version, count(distinct feature_column) as dimensions "
+                 "from clustering.cluster_model_attribute_centres group by 1 order by 1 desc limit 1"),
     }
 
 

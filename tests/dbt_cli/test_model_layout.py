@@ -80,8 +80,9 @@ def test_bi_sees_exactly_the_public_marts_and_exposures_read_only_them(manifest)
     assert {nodes[uid]["group"] for uid in public} == {"bi"}
     assert manifest["groups"]["group.rfm_segments.bi"]["owner"]["email"]
     assert {nodes[uid]["schema"] for uid in public} == {"marts", "clustering"}
-    # 28 + the customer attribute marts (profiles, highlights, rejected rows, attribute features)
-    # + the two seeds the report reads, published (cluster_evaluation_metrics, model_retraining_rules)
-    assert len(public) == 34
+    # 28 + the customer attribute marts (profiles, highlights, rejected rows, attribute features,
+    # the stored models' attribute centres) + the two seeds the report reads, published
+    # (cluster_evaluation_metrics, model_retraining_rules)
+    assert len(public) == 35
     for exposure in manifest["exposures"].values():  # no seed, source or private model
         assert set(exposure["depends_on"]["nodes"]) <= public, exposure["name"]

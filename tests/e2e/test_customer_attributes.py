@@ -189,14 +189,20 @@ def test_a_bad_file_is_one_line_before_dbt(tmp_path, content, message):
 
 # ---------------------------------------------------------------- clustering on behaviour + attributes
 
+#: The invoices' as-of date (the day after the last sale), their last snapshot.
+AS_OF = "2011-12-10"
+
+
 @pytest.fixture(scope="module")
 def clustered_db(tmp_path_factory):
-    """The docs' setup: the invoices, the generated CRM file as is, --cluster-on-attributes."""
+    """The docs' setup: the invoices, the generated CRM file as is, --cluster-on-attributes; and a
+    refit asked at the as-of date, so that the model version serving today is fitted on today's
+    customers, as the fresh fit is."""
     folder = tmp_path_factory.mktemp("clustered")
     crm_file = folder / "crm.csv"
     generate_customer_attributes(shared_data("online_retail_invoices.csv"), crm_file, seed=7)
     return build(folder, "--data", str(shared_data("online_retail_invoices.csv")), "--customers", str(crm_file),
-                 "--cluster-on-attributes")
+                 "--cluster-on-attributes", "--vars", f"{{history_refit_dates: ['{AS_OF}']}}")
 
 
 def test_clustering_on_attributes_records_the_features_and_the_missing_values(clustered_db):
@@ -218,7 +224,7 @@ def test_clustering_on_attributes_records_the_features_and_the_missing_values(cl
 
 def test_clustering_on_attributes_is_only_different_as_the_docs_table_says(clustered_db, db):
     """docs/customer-attributes.md's table is what `attribute_evidence --write-docs` gives on this build,
-    the build's own k evidence is that table's row, and the served segments did not move."""
+    and the build's own k evidence is that table's row."""
     from rfm_segments.attribute_evidence import DOCS, compare, docs_table, markdown
 
     table = compare(clustered_db)
@@ -232,5 +238,46 @@ def test_clustering_on_attributes_is_only_different_as_the_docs_table_says(clust
     assert abs(both.backtest_explained_share - behaviour.backtest_explained_share) < 0.01
     assert abs(both.backtest_rebuy_spread - behaviour.backtest_rebuy_spread) < 0.02
     assert both.silhouette < behaviour.silhouette
-    served = "select customer_id, cluster_id, segment_name from marts.customer_segments order by customer_id"
-    assert frame(clustered_db, served).equals(frame(db, served))
+
+
+def test_the_served_segments_cluster_on_the_attributes_as_the_fresh_fit_does(clustered_db, db):
+    """The SQL scoring with the stored attribute encoding and centres gives today's customers the
+    clusters of the fresh fit on behaviour + attributes (the version serving today was fitted on
+    the same customers; its ids are matched to the previous version's, so compared up to renumbering)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    published = clustered_db.parent / "serving" / "segments.duckdb"
+    checks = frame(published, "select cast(snapshot_date as varchar) as d, action, model_version "
+                              "from marts.model_retraining_checks order by snapshot_date")
+    assert checks.d.iloc[-1] == AS_OF and checks.action.iloc[-1].startswith("refit asked")
+    serving = checks.model_version.iloc[-1]
+    today = frame(published, "select customer_id, segments.cluster_id as served, segments.model_version, "
+                             "fresh.cluster_id as fresh from marts.customer_segments as segments "
+                             "join clustering.customer_clusters as fresh using (customer_id)")
+    assert len(today) > 4000 and set(today.model_version) == {serving}
+    pairs = today.groupby(["served", "fresh"]).size().reset_index(name="customers")
+    best = pairs.sort_values("customers").groupby("served").tail(1)  # each served cluster's fresh cluster
+    assert best.fresh.is_unique and len(best) == today.fresh.nunique()  # one to one
+    assert best.customers.sum() / len(today) > 0.999
+    # the version records its attribute dimensions: every feature of the fresh fit, for each cluster
+    centres = frame(published, f"select * from clustering.cluster_model_attribute_centres where model_version = {serving}")
+    features = frame(published, "select * from clustering.cluster_attribute_features where feature_column is not null")
+    assert len(centres) == len(features) * today.served.nunique()
+    assert set(zip(centres.attribute_name, centres.attribute_category.fillna(""))) == set(
+        zip(features.attribute_name, features.category.fillna("")))
+    # ...and they moved the served segments away from the behaviour-only build's
+    behaviour = frame(db, "select customer_id, cluster_id as behaviour from marts.customer_segments")
+    assert adjusted_rand_score(*today.merge(behaviour, on="customer_id")[["served", "behaviour"]].T.values) < 0.99
+
+
+def test_with_attributes_the_history_stability_and_backtest_marts_are_built(clustered_db):
+    published = clustered_db.parent / "serving" / "segments.duckdb"
+    counts = frame(published, """
+        select (select count(*) from marts.customer_segment_history where cluster_id is not null) as history,
+               (select count(distinct model_version) from clustering.cluster_model_attribute_centres) as versions,
+               (select count(distinct model_version) from clustering.cluster_model_versions) as all_versions,
+               (select count(*) from marts.segment_migration where lens = 'cluster') as migration,
+               (select count(*) from marts.segment_backtest) as backtest,
+               (select count(*) from clustering.cluster_stability) as stability""").iloc[0]
+    assert counts.history > 10_000 and counts.versions == counts.all_versions >= 2
+    assert (counts[["migration", "backtest", "stability"]] > 0).all()

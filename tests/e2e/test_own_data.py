@@ -13,7 +13,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA, build, run_pipeline, shared_data
+from conftest import SHARED_DATA, build, run_pipeline, shared_data, write_mixed_line_ends
 import pandas_reference
 from test_pipeline import mart_digest
 
@@ -214,6 +214,8 @@ BAD_INPUTS = {
     "dates not ISO": (
         lambda d: write(d / "dates.csv", "InvoiceNo,InvoiceDate,CustomerID,TotalPrice\n1,31/01/2011,7,3.5\n"), [],
         "are not ISO"),
+    "mixed line ends with a malformed line": (lambda d: write_mixed_line_ends(d / "mixed.csv"), [],
+                                              "its lines end in both CRLF (5,001 lines) and LF alone (25,001)"),
     "wrong DATE_FORMAT": (
         lambda d: write(d / "dates2.csv", "InvoiceNo,InvoiceDate,CustomerID,TotalPrice\n1,31/01/2011,7,3.5\n"),
         ["--date-format", "%m/%d/%Y"], "DATE_FORMAT '%m/%d/%Y' matches none"),

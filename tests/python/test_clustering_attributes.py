@@ -131,3 +131,68 @@ def test_attribute_features_name_hostile_attributes_and_keep_an_attribute_withou
         {"feature_column": "attribute__0", "attribute_name": 'job="x"=y', "category": "a=b", "missing_customers": 1, "weight": 0.5},
         {"feature_column": "attribute__1", "attribute_name": 'job="x"=y', "category": "o'neil", "missing_customers": 1, "weight": 0.5},
         {"feature_column": None, "attribute_name": "empty", "category": None, "missing_customers": 3, "weight": 0.5}]
+
+
+# ---------------------------------------------------------------- the stored models (segments over time)
+
+def test_a_fitted_encoding_applies_its_own_numbers_to_other_customers():
+    from rfm_segments.clustering import apply_attribute_encoding, fit_attribute_encoding
+
+    rfm, attributes, _ = planted_customers(n=200)
+    features, encoding = encode_attributes(rfm.customer_id, attributes, weight=1.0)
+    pd.testing.assert_frame_equal(apply_attribute_encoding(rfm.customer_id, attributes, encoding), features)
+    age, nurse = encoding.dimensions[0], encoding.dimensions[1]
+    ages = attributes[attributes.attribute_name == "age"].value_number
+    assert (age.attribute_name, age.category, age.fill_value) == ("age", None, ages.median())
+    assert age.centre == pytest.approx(ages.fillna(ages.median()).mean())
+    assert age.scale == pytest.approx(ages.fillna(ages.median()).std(ddof=0))
+    assert age.factor == pytest.approx(np.sqrt(1.5))  # weight 1 x 3 behaviour features / 2 attributes
+    assert (nurse.category, nurse.centre, nurse.factor) == ("nurse", 0.5, pytest.approx(np.sqrt(1.5) / np.sqrt(2)))
+    # other customers: an unseen category and a missing age get the fitted numbers, not their own
+    others = pd.DataFrame({"customer_id": ["x", "x", "y", "y"], "attribute_name": ["age", "job", "age", "job"],
+                           "attribute_type": ["numeric", "categorical"] * 2,
+                           "value_number": [99.0, np.nan, np.nan, np.nan],
+                           "attribute_value": ["99", "pilot", "(missing)", "nurse"]})
+    scored = apply_attribute_encoding(pd.Series(["x", "y"]), others, encoding).set_index("customer_id")
+    assert scored.loc["x", "attribute__0"] == pytest.approx((99 - age.centre) / age.scale * age.factor)
+    assert scored.loc["y", "attribute__0"] == pytest.approx((age.fill_value - age.centre) / age.scale * age.factor)
+    assert scored.loc["x", "attribute__1"] == pytest.approx(-0.5 / nurse.scale * nurse.factor)  # pilot: no category
+    assert scored.loc["y", "attribute__1"] == pytest.approx(0.5 / nurse.scale * nurse.factor)
+    assert fit_attribute_encoding(rfm.customer_id, attributes, 1.0).dimensions == encoding.dimensions
+
+
+def _score_from_stored_numbers(rfm: pd.DataFrame, attributes: pd.DataFrame, versions: pd.DataFrame,
+                               centres: pd.DataFrame) -> np.ndarray:
+    """What int_snapshot_customer_clusters computes: the nearest stored centre, behaviour and
+    attribute dimensions, from the stored numbers only (one model version)."""
+    from rfm_segments.clustering import FEATURES
+
+    distance = np.zeros((len(rfm), len(versions)))
+    for j, cluster in enumerate(versions.itertuples()):
+        for f in FEATURES:
+            x = (np.log1p(rfm[f].astype(float)) - getattr(cluster, f"{f}_log_mean")) / getattr(cluster, f"{f}_log_scale")
+            distance[:, j] += (x.to_numpy() - getattr(cluster, f"{f}_centroid")) ** 2
+        for d in centres[centres.cluster_id == cluster.cluster_id].itertuples():
+            rows = attributes[attributes.attribute_name == d.attribute_name].set_index("customer_id").reindex(rfm.customer_id)
+            if pd.isna(d.attribute_category):
+                raw = rows.value_number.fillna(d.attribute_fill_value).to_numpy()
+            else:
+                raw = (rows.attribute_value == d.attribute_category).to_numpy(dtype=float)
+            distance[:, j] += ((raw - d.attribute_centre) / d.attribute_scale * d.attribute_factor - d.attribute_centroid) ** 2
+    return versions.cluster_id.to_numpy()[distance.argmin(axis=1)]
+
+
+def test_the_stored_models_cluster_on_attributes_and_their_numbers_score_alone():
+    from rfm_segments.drift import model_history
+
+    rfm, attributes, group = planted_customers(n=400)
+    snapshot = rfm.assign(snapshot_date=pd.Timestamp("2021-01-01"), first_purchase_date=pd.Timestamp("2020-01-01"))
+    rules = pd.DataFrame({"metric": ["max_feature_psi"], "watch_at": [0.1], "retrain_at": [0.25]})
+    history = model_history(snapshot, n_clusters=2, rules=rules, seed=1, attributes=attributes, attribute_weight=2.0)
+    centres = history.attribute_centres
+    assert len(centres) == 2 * 3 and set(centres.attribute_name) == {"age", "job"}  # 2 clusters x (age, 2 jobs)
+    served = _score_from_stored_numbers(rfm, attributes, history.versions, centres)
+    assert adjusted_rand_score(group, served) > 0.95  # the planted split, which behaviour alone cannot see
+    fresh = fit_clusters(rfm.merge(encode_attributes(rfm.customer_id, attributes, weight=2.0)[0]), n_clusters=2, seed=1)
+    assert (served == fresh.cluster_id.to_numpy()).mean() > 0.99  # the stored model is the fresh fit
+    assert model_history(snapshot, n_clusters=2, rules=rules, seed=1).attribute_centres.empty  # option off

@@ -184,7 +184,11 @@ def test_history_long_table_holds_each_table_exactly_once():
 
     frames = [_snapshot("2021-01-01", 60, 1), _snapshot("2021-02-01", 60, 1),
               _snapshot("2021-03-01", 60, 2, recency_factor=4.0)]
-    history = model_history(pd.concat(frames), n_clusters=3, rules=RULES, seed=42)
+    customers = pd.concat(frames)["customer_id"].unique()
+    attributes = pd.DataFrame({"customer_id": customers, "attribute_name": "job", "attribute_type": "categorical",
+                               "value_number": np.nan, "attribute_value": ["nurse", "teacher"] * (len(customers) // 2)})
+    history = model_history(pd.concat(frames), n_clusters=3, rules=RULES, seed=42, attributes=attributes)
+    assert all(len(getattr(history, table)) for table in HISTORY_RECORDS.values())  # every record has rows
     long = history_long_table(history)
     assert long.columns[0] == "record"
     assert long["record"].value_counts().to_dict() == {

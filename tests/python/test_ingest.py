@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import write_mixed_line_ends
 from rfm_segments import ingest
 from rfm_segments.ingest import InputError
 
@@ -132,3 +133,15 @@ def test_customers_file_with_malformed_lines_passes_the_preflight_for_dbt_to_qua
     prepared = ingest.prepare_customers(path)
     assert prepared.columns_found == ["CustomerID", 'job "title"']
     assert prepared.dbt_vars["customers_csv_delimiter"] == ","
+
+
+def test_mixed_line_ends_with_a_malformed_line_are_one_line_before_dbt(tmp_path):
+    """DuckDB's reader stops ("invalid state") on such a file, which would stop the dbt build."""
+    path = write_mixed_line_ends(tmp_path / "mixed.csv")
+    scan = ingest.scan_lines(path)
+    assert (scan.crlf_lines, scan.lf_lines, scan.lines) == (5_001, 25_001, 30_002)
+    with pytest.raises(InputError, match=r"^cannot read mixed.csv as CSV: .*invalid state; its lines end in both "
+                                         r"CRLF \(5,001 lines\) and LF alone \(25,001\).*dos2unix"):
+        ingest.prepare(path)
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n"))  # one kind of line end: dbt quarantines the line
+    assert ingest.prepare(path).dbt_vars["raw_file_lines"] == 30_002

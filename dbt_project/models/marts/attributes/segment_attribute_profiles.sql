@@ -4,6 +4,8 @@
 -- median and quartiles. Long, for BI to pivot. Aggregates only, with a minimum group size
 -- (var attribute_min_group_size): a cell of fewer customers (but not zero) has its counts,
 -- shares and index suppressed, and a segment smaller than that has all of them suppressed.
+-- Complementary suppression then stops a suppressed cell from being recovered by subtraction
+-- (see complementary_suppression below and docs/customer-attributes.md, Privacy).
 {%- set min_group = var('attribute_min_group_size') | int %}
 
 with members as (
@@ -92,7 +94,7 @@ profiled as (
         overall_values.share_overall,
         segments.segment_customers < {{ min_group }}
             or (coalesce(cells.value_customers, 0) between 1 and {{ min_group - 1 }})
-            or overall_values.overall_customers < {{ min_group }} as is_suppressed,
+            or overall_values.overall_customers < {{ min_group }} as is_primary_suppressed,
         numeric_statistics.customers_with_value >= {{ min_group }} as statistics_shown,
         numeric_statistics.mean_value,
         numeric_statistics.p25_value,
@@ -115,9 +117,60 @@ profiled as (
         on overall_values.attribute_name = overall_statistics.attribute_name
 ),
 
-indexed as (
+-- Complementary suppression. A segment's cells of one attribute add up to the segment's size,
+-- and a lens's cells of one value to the value's overall count (its share_overall x all
+-- customers): where exactly one cell of such a set is suppressed, the others give it away. So
+-- the smallest other cell (an empty one too: its 0 would give the other away) is suppressed as
+-- well; first within the segment's
+-- attribute, then across the lens's segments for the value (when its overall share is shown),
+-- repeated, since each pass can leave a new set with one suppressed cell (the singular test
+-- attribute_profiles_hide_suppressed_cells checks that none is left).
+{%- set passes = 4 %}
+suppression_0 as (
+    select
+        lens, segment, attribute_name, attribute_value, value_customers, overall_customers,
+        is_primary_suppressed as is_suppressed
+    from profiled
+),
+{%- for i in range(passes) %}
+{%- for set_name, partition, condition in [
+    ('segment_' ~ i, 'lens, segment, attribute_name', 'true'),
+    ('value_' ~ i, 'lens, attribute_name, attribute_value', 'overall_customers >= ' ~ min_group)] %}
+{%- set source = 'suppression_' ~ i if loop.first else 'suppression_segment_' ~ i %}
+
+ranked_{{ set_name }} as (
     select
         *,
+        count(case when is_suppressed then 1 end) over (partition by {{ partition }}) as suppressed_cells,
+        row_number() over (
+            partition by {{ partition }}
+            order by is_suppressed, value_customers, segment, attribute_value
+        ) as size_rank
+    from {{ source }}
+),
+
+suppression_{{ set_name }} as (
+    select
+        lens, segment, attribute_name, attribute_value, value_customers, overall_customers,
+        is_suppressed
+            or (suppressed_cells = 1 and size_rank = 1 and {{ condition }}) as is_suppressed
+    from ranked_{{ set_name }}
+),
+{%- endfor %}
+
+suppression_{{ i + 1 }} as (
+    select * from suppression_value_{{ i }}
+),
+{%- endfor %}
+
+complementary_suppression as (
+    select lens, segment, attribute_name, attribute_value, is_suppressed from suppression_{{ passes }}
+),
+
+indexed as (
+    select
+        profiled.*,
+        complementary_suppression.is_suppressed,
         (cast(value_customers as double) / segment_customers) / share_overall as over_representation_index,
         cast(value_customers as double) / segment_customers - share_overall as share_difference,
         -- how many standard errors the segment's share lies above the overall one (normal
@@ -125,6 +178,11 @@ indexed as (
         (cast(value_customers as double) / segment_customers - share_overall)
             / nullif(sqrt(share_overall * (1 - share_overall) / segment_customers), 0) as z_score
     from profiled
+    join complementary_suppression
+        on profiled.lens = complementary_suppression.lens
+        and profiled.segment = complementary_suppression.segment
+        and profiled.attribute_name = complementary_suppression.attribute_name
+        and profiled.attribute_value = complementary_suppression.attribute_value
 ),
 
 -- per segment the attributes whose best value is most over-represented (by how many points of
