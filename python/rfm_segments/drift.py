@@ -2,7 +2,7 @@
 
 The dbt Python models call one function::
 
-    history = model_history(snapshot_rfm, n_clusters=k, rules=rules, seed=42)
+    history = model_history(snapshot_rfm, n_clusters=k, rules=rules, seed=..., auto_refit=..., min_training_customers=...)
     history.versions       # the stored models: scaler, centroids (scaled space), names, window
     history.feature_drift  # PSI, KL, JS per feature per snapshot against the model's training data
     history.checks         # per snapshot: drift summary, assignment drift, keep / watch / retrain
@@ -282,11 +282,12 @@ def model_history(
     snapshot_rfm: pd.DataFrame,
     n_clusters: int,
     rules: pd.DataFrame,
-    seed: int = 42,
+    *,
+    seed: int,
     training_date: object | None = None,
     refit_dates: list[object] | tuple[object, ...] = (),
-    auto_refit: bool = True,
-    min_training_customers: int = 100,
+    auto_refit: bool,
+    min_training_customers: int,
     recency_bounds: dict[date, RecencyBounds] | None = None,
 ) -> ModelHistory:
     """Fit the model once, score every later snapshot against it, measure drift, refit when asked
