@@ -92,7 +92,8 @@ chromium:
 query: $(STAMP)
 	@$(BIN)/python -m rfm_segments query $(call shell_word,SQL)
 
-# The counts and the published tables in docs/marts.md, written from dbt's manifest (a test checks them).
+# The counts and the published tables in docs/marts.md, written from dbt's manifest, and the numbers
+# marked in docs/*.md, from their one definition (tests check both).
 docs-numbers: $(STAMP)
 	@$(BIN)/python -m rfm_segments.project_facts
 

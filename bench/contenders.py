@@ -27,11 +27,14 @@ import numpy as np
 import pandas as pd
 
 from rfm_segments.clustering import choose_k, evaluate_k, fit_clusters
+from rfm_segments.project_vars import EVALUATE_K, arguments, project_vars
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))  # the pandas contender is the tests' independent oracle
 import pandas_reference  # noqa: E402
 
+#: The build's parameters (dbt_project.yml vars): the contenders fit as the build does.
+VARS = project_vars()
 NON_PRODUCT_SEED = REPO / "dbt_project" / "seeds" / "non_product_stock_codes.csv"
 RESULT_COLUMNS = ["customer_id", "recency_days", "frequency", "monetary",
                   "r_score", "f_score", "m_score", "rfm_score", "tier"]
@@ -217,7 +220,7 @@ def run_kselect(customers: int, seed: int) -> dict:
     """The Python step alone at `customers` customers: the k sweep, the choice, the final fit."""
     rfm = synthetic_rfm(customers, seed)
     started = time.perf_counter()
-    evaluation = evaluate_k(rfm, seed=seed)
+    evaluation = evaluate_k(rfm, **arguments(EVALUATE_K, seed=seed))
     k, _ = choose_k(evaluation)
     evaluated = time.perf_counter()
     fit_clusters(rfm, n_clusters=k, seed=seed)
@@ -234,9 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     for command in (notebook, pandas_way, floor):
         command.add_argument("--data", required=True)
         command.add_argument("--out", required=True)
-        command.add_argument("--seed", type=int, default=42)
-    pandas_way.add_argument("--k-min", type=int, default=2)
-    pandas_way.add_argument("--k-max", type=int, default=8)
+        command.add_argument("--seed", type=int, default=VARS["cluster_seed"])
+    pandas_way.add_argument("--k-min", type=int, default=VARS["k_min"])
+    pandas_way.add_argument("--k-max", type=int, default=VARS["k_max"])
     pandas_way.add_argument("--silhouette-limit", type=int, default=None)
     for command in (notebook, floor):
         command.add_argument("--k", type=int, required=True)
@@ -244,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     floor.add_argument("--temp-directory", required=True)
     kselect = commands.add_parser("kselect")
     kselect.add_argument("--customers", type=int, default=1_000_000)
-    kselect.add_argument("--seed", type=int, default=42)
+    kselect.add_argument("--seed", type=int, default=VARS["cluster_seed"])
     options = parser.parse_args(argv)
     if options.command == "notebook":
         result = run_notebook(options.data, options.out, options.k, options.seed)

@@ -43,6 +43,8 @@ from pathlib import Path
 import duckdb
 import psutil
 
+from rfm_segments.project_vars import project_vars
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 DBT_PROJECT = REPO / "dbt_project"
@@ -553,7 +555,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000],
                         help="input lines per run (default: 1M and 10M)")
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=int, default=project_vars()["cluster_seed"],
+                        help="seed of the generated data and of the contenders' K-Means (default: var cluster_seed, as the build)")
     parser.add_argument("--data-dir", type=Path, default=REPO / "data" / "bench",
                         help="where generated files are cached")
     parser.add_argument("--work-dir", type=Path, default=REPO / "data" / "bench" / "work")

@@ -24,6 +24,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from rfm_segments.project_vars import project_vars
 from run_bench import BENCH, REPO, BenchError, ensure_data, fail, machine, measure, say
 
 FIELDS = ["date", "machine", "lines", "engine", "wall_s", "peak_mb", "customers", "server_start_s", "parts"]
@@ -92,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000], help="input lines (default: 1M)")
     parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=int, default=project_vars()["cluster_seed"],
+                        help="seed of the generated data (default: var cluster_seed, as run_bench)")
     parser.add_argument("--data-dir", type=Path, default=REPO / "data" / "bench")
     parser.add_argument("--work-dir", type=Path, default=REPO / "data" / "bench" / "work-engines")
     parser.add_argument("--results-dir", type=Path, default=BENCH / "results")

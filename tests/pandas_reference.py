@@ -84,7 +84,7 @@ def rfm_tiers(rfm: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def notebook_kmeans(rfm: pd.DataFrame, k_min: int = 2, k_max: int = 8, seed: int = 42,
+def notebook_kmeans(rfm: pd.DataFrame, *, k_min: int, k_max: int, seed: int,
                     silhouette_limit: int | None = None) -> tuple[int, pd.DataFrame]:
     """The notebook k search: scikit-learn on every customer, silhouette on every customer.
 

@@ -23,6 +23,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from rfm_segments import clustering_step
 from rfm_segments.clustering import fit_clusters
+from rfm_segments.project_vars import project_vars
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "customer-attributes.md"
 DOCS_START = "<!-- attribute-evidence:start (python -m rfm_segments.attribute_evidence --write-docs) -->"
@@ -30,10 +31,10 @@ DOCS_END = "<!-- attribute-evidence:end -->"
 RFM = ", ".join(clustering_step.RFM_COLUMNS)
 
 
-def step_config(k: int, weight: float, seed: int) -> dict:
-    """The clustering step's config for one k, behaviour only (weight 0) or with attributes."""
-    return {"k_min": k, "k_max": k, "n_clusters": None, "cluster_seed": seed, "silhouette_sample_size": 10_000,
-            "k_stability_resamples": 10, "k_stability_sample_size": 2_000,
+def step_config(k: int, weight: float) -> dict:
+    """The clustering step's config for one k, behaviour only (weight 0) or with attributes; the
+    other parameters are the project's vars."""
+    return {**project_vars(), "k_min": k, "k_max": k, "n_clusters": None,
             "cluster_on_attributes": weight > 0, "attribute_cluster_weight": weight}
 
 
@@ -44,7 +45,8 @@ def rebuy_spread(backtest: pd.DataFrame, k: int, seed: int) -> float:
     return float(max(rates) - min(rates))
 
 
-def compare(db: Path, weights: tuple[float, ...] = (0.5, 1.0), seed: int = 42) -> pd.DataFrame:
+def compare(db: Path, weights: tuple[float, ...] = (0.5, 1.0)) -> pd.DataFrame:
+    seed = project_vars()["cluster_seed"]
     with duckdb.connect(str(db), read_only=True) as con:
         rfm = con.execute(f"select {RFM} from marts.customer_rfm").df()
         attributes = con.execute(f"select {', '.join(clustering_step.ATTRIBUTE_COLUMNS)} "
@@ -56,7 +58,7 @@ def compare(db: Path, weights: tuple[float, ...] = (0.5, 1.0), seed: int = 42) -
         ).df()
     rows, behaviour = [], None
     for weight in (0.0, *weights):
-        config = step_config(k, weight, seed)
+        config = step_config(k, weight)
         evidence = clustering_step.k_evaluation(rfm, backtest, config, attributes).set_index("k").loc[k]
         labels = fit_clusters(clustering_step.with_attributes(rfm, attributes, config), n_clusters=k, seed=seed)["cluster_id"]
         behaviour = labels if behaviour is None else behaviour

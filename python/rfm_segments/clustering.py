@@ -2,10 +2,12 @@
 
 The dbt Python models call, in order::
 
-    evaluation = evaluate_k(rfm, k_min=2, k_max=8, seed=42)   # one row per k
+    evaluation = evaluate_k(rfm, k_min=..., k_max=..., seed=..., silhouette_sample_size=...)  # one row per k
     k, reason = choose_k(evaluation)                           # or the user's n_clusters
-    labels = fit_clusters(rfm, n_clusters=k, seed=42)          # one row per customer
+    labels = fit_clusters(rfm, n_clusters=k, seed=...)         # one row per customer
     profiles = cluster_centroids(rfm, labels)                  # one row per cluster
+
+The parameters are dbt vars (dbt_project.yml); outside dbt, rfm_segments.project_vars reads them.
 
 Everything here is a pure function of its arguments: no I/O, no global random state.
 Determinism: input rows are sorted by `customer_id` before any fitting or sampling, so the same
@@ -202,7 +204,7 @@ class AttributeEncoding:
     dimensions: list[AttributeDimension] = field(default_factory=list)  # one per feature column, in order
 
 
-def encode_attributes(customer_ids: pd.Series, attributes: pd.DataFrame, weight: float = 1.0
+def encode_attributes(customer_ids: pd.Series, attributes: pd.DataFrame, weight: float
                       ) -> tuple[pd.DataFrame, AttributeEncoding]:
     """Customer attributes as clustering features, one row per customer in `customer_ids`' order.
 
@@ -230,7 +232,7 @@ def _attribute_values(ids: NDArray[np.str_], rows: pd.DataFrame) -> tuple[bool, 
     return False, rows["attribute_value"].fillna("(missing)").astype(str)
 
 
-def fit_attribute_encoding(customer_ids: pd.Series, attributes: pd.DataFrame, weight: float = 1.0) -> AttributeEncoding:
+def fit_attribute_encoding(customer_ids: pd.Series, attributes: pd.DataFrame, weight: float) -> AttributeEncoding:
     """The encoding of `encode_attributes`, fitted on the customers in `customer_ids`."""
     if weight <= 0:
         raise ClusteringError(f"attribute weight must be positive, got {weight}")
@@ -349,10 +351,11 @@ def _sample_rows(n: int, size: int, seed: int) -> NDArray[np.intp]:
 @_limit_threads
 def evaluate_k(
     rfm: pd.DataFrame,
-    k_min: int = 2,
-    k_max: int = 8,
-    seed: int = 42,
-    silhouette_sample_size: int = 10_000,
+    *,
+    k_min: int,
+    k_max: int,
+    seed: int,
+    silhouette_sample_size: int,
     fit_sample_size: int = FIT_SAMPLE_SIZE,
 ) -> pd.DataFrame:
     """Fit K-Means for each k in k_min..k_max and score each fit; one row per k.
@@ -614,7 +617,8 @@ def fit_ordered_kmeans(
 def fit_clusters(
     rfm: pd.DataFrame,
     n_clusters: int,
-    seed: int = 42,
+    *,
+    seed: int,
     fit_sample_size: int = FIT_SAMPLE_SIZE,
     recency_bounds: RecencyBounds = DEFAULT_RECENCY_BOUNDS,
 ) -> pd.DataFrame:

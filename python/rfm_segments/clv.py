@@ -60,11 +60,11 @@ def _point(values) -> np.ndarray:
 def fit_clv(
     summary: pd.DataFrame,
     *,
-    horizon_days: int = 90,
-    lifetime_months: int = 12,
-    monthly_discount_rate: float = 0.01,
-    min_repeat_customers: int = 20,
-    seed: int = 42,
+    horizon_days: int,
+    lifetime_months: int,
+    monthly_discount_rate: float,
+    min_repeat_customers: int,
+    seed: int,
 ) -> ClvFit:
     """Fits BG/NBD on all customers and Gamma-Gamma on repeat buyers; predicts per customer.
 

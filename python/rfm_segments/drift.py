@@ -2,7 +2,7 @@
 
 The dbt Python models call one function::
 
-    history = model_history(snapshot_rfm, n_clusters=k, rules=rules, seed=42)
+    history = model_history(snapshot_rfm, n_clusters=k, rules=rules, seed=..., auto_refit=..., min_training_customers=...)
     history.versions       # the stored models: scaler, centroids (scaled space), names, window
     history.attribute_centres  # with attributes: their encoding and the centroids in those dimensions
     history.feature_drift  # PSI, KL, JS per feature per snapshot against the model's training data
@@ -321,14 +321,15 @@ def model_history(
     snapshot_rfm: pd.DataFrame,
     n_clusters: int,
     rules: pd.DataFrame,
-    seed: int = 42,
+    *,
+    seed: int,
     training_date: object | None = None,
     refit_dates: list[object] | tuple[object, ...] = (),
-    auto_refit: bool = True,
-    min_training_customers: int = 100,
+    auto_refit: bool,
+    min_training_customers: int,
     recency_bounds: dict[date, RecencyBounds] | None = None,
     attributes: pd.DataFrame | None = None,
-    attribute_weight: float = 1.0,
+    attribute_weight: float | None = None,
 ) -> ModelHistory:
     """Fit the model once, score every later snapshot against it, measure drift, refit when asked
     (a date in `refit_dates`) or when the rule says retrain (if `auto_refit`).
@@ -342,6 +343,8 @@ def model_history(
     `attribute_weight`) the models cluster on behaviour + attributes (see the module's docstring).
     """
     bounds_at = recency_bounds or {}
+    if attributes is not None and attribute_weight is None:
+        raise TypeError("model_history: attributes need their attribute_weight (var attribute_cluster_weight)")
     with_attributes = None if attributes is None else _Attributes(attributes, float(attribute_weight))
     if snapshot_rfm.empty:
         raise ClusteringError("no snapshots to model: int_snapshot_customer_rfm has 0 rows")

@@ -65,6 +65,6 @@ def history_from_dbt(
         min_training_customers=int(min_training_customers),
         recency_bounds=recency_bounds_by_snapshot(recency_words),
         attributes=attributes.project(", ".join(ATTRIBUTE_COLUMNS)).df() if on_attributes else None,
-        attribute_weight=float(config["attribute_cluster_weight"]) if on_attributes else 1.0,
+        attribute_weight=float(config["attribute_cluster_weight"]) if on_attributes else None,
     )
     return history_long_table(history)

@@ -24,11 +24,10 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
-import yaml
 
+from rfm_segments.project_vars import project_vars
 from rfm_segments.sql_quoting import quote_identifier
 
-DBT_PROJECT_FILE = Path(__file__).resolve().parents[2] / "dbt_project" / "dbt_project.yml"
 CANONICAL = ("invoice_id", "stock_code", "description", "quantity", "invoice_date",
              "unit_price", "amount", "customer_id", "country")
 CSV_SUFFIXES = {".csv", ".txt", ".tsv", ".tab"}
@@ -67,8 +66,7 @@ def normalized(name: str) -> str:
 
 def column_aliases() -> dict[str, list[str]]:
     """The recognised names: var raw_column_aliases in dbt_project.yml, the one list both use."""
-    project = yaml.safe_load(DBT_PROJECT_FILE.read_text())
-    aliases = project.get("vars", {}).get("raw_column_aliases", {}) or {}
+    aliases = project_vars().get("raw_column_aliases") or {}
     return {canonical: [canonical.replace("_", ""), *(aliases.get(canonical) or [])] for canonical in CANONICAL}
 
 

@@ -7,11 +7,18 @@ Rewrites the generated block of docs/marts.md: how many models (SQL, Python), se
 tests, unit tests and exposures the project has, and which models are public (group bi), that
 is, published for BI (rfm_segments.bi_registry). Without --manifest it runs `dbt parse` into a
 temporary folder, so it reflects the project as it is, not the last build.
+
+Numbers in the prose of docs/*.md are marked where they stand, `<!-- fact: NAME -->0.6<!-- /fact -->`
+(the comments do not show on the rendered page), and rewritten from their one definition: NAME is
+`clustering:<constant>` (rfm_segments.clustering: STABLE_JACCARD, SILHOUETTE_MARGIN), `var:<name>`
+(a var of dbt_project.yml) or `retraining_rules:<metric>:<column>` (the seed).
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -19,11 +26,16 @@ from collections import Counter
 from pathlib import Path
 
 from rfm_segments import bi_registry
+from rfm_segments.project_vars import project_vars
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS_PAGE = REPO / "docs" / "marts.md"
+DOCS = REPO / "docs"
 BEGIN = "<!-- project-facts: written by `make docs-numbers` from dbt's manifest; do not edit by hand -->"
 END = "<!-- /project-facts -->"
+#: A number in the prose, marked with the name of its one definition.
+FACT = re.compile(r"<!-- fact: ([\w:]+) -->(.*?)<!-- /fact -->")
+RETRAINING_RULES = REPO / "dbt_project" / "seeds" / "retraining_rules.csv"
 
 
 def counts(manifest: dict) -> Counter:
@@ -64,9 +76,53 @@ def updated(text: str, block: str) -> str:
     return before + block + rest.split(END, 1)[1]
 
 
-def is_current(manifest: dict, page: Path = DOCS_PAGE) -> bool:
-    text = page.read_text()
-    return updated(text, render(manifest)) == text
+def number(value: object) -> str:
+    """A number as the docs write it: 5,000; 0.25; 0.6."""
+    value = float(value)
+    return f"{int(value):,}" if value.is_integer() and abs(value) >= 1 else f"{value:g}"
+
+
+def fact(name: str) -> str:
+    """The value of a marked number in the docs, from its one definition."""
+    kind, _, rest = name.partition(":")
+    if kind == "clustering":
+        from rfm_segments import clustering  # scikit-learn: imported only when a page asks
+
+        if rest in clustering.__all__:
+            return number(getattr(clustering, rest))
+    if kind == "var" and rest in project_vars():
+        return number(project_vars()[rest])
+    if kind == "retraining_rules":
+        metric, _, column = rest.partition(":")
+        with RETRAINING_RULES.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                if row["metric"] == metric and column in row:
+                    return number(row[column])
+    raise ValueError(f"unknown fact in the docs: {name!r} (clustering:<constant>, var:<name>, retraining_rules:<metric>:<column>)")
+
+
+def with_facts(text: str) -> str:
+    """`text` with every marked number rewritten from its definition."""
+    return FACT.sub(lambda found: f"<!-- fact: {found[1]} -->{fact(found[1])}<!-- /fact -->", text)
+
+
+def fact_pages() -> list[Path]:
+    return sorted(DOCS.glob("*.md"))
+
+
+def rewritten(manifest: dict) -> dict[Path, str]:
+    """The docs pages whose numbers are stale, with their text as `make docs-numbers` writes it."""
+    pages = {}
+    for page in fact_pages():
+        text = page.read_text(encoding="utf-8")
+        new = with_facts(updated(text, render(manifest)) if page == DOCS_PAGE else text)
+        if new != text:
+            pages[page] = new
+    return pages
+
+
+def is_current(manifest: dict) -> bool:
+    return not rewritten(manifest)
 
 
 def parsed_manifest() -> dict:
@@ -87,16 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only say whether the docs are current")
     options = parser.parse_args(argv)
     manifest = bi_registry.load_manifest(Path(options.manifest)) if options.manifest else parsed_manifest()
+    stale = rewritten(manifest)
+    names = ", ".join(str(page.relative_to(REPO)) for page in stale)
     if options.check:
-        if is_current(manifest):
-            print(f"{DOCS_PAGE.relative_to(REPO)} is current")
+        if not stale:
+            print("the numbers in docs/ are current")
             return 0
-        print(f"error: {DOCS_PAGE.relative_to(REPO)} is stale: run `make docs-numbers`", file=sys.stderr)
+        print(f"error: stale numbers in {names}: run `make docs-numbers`", file=sys.stderr)
         return 1
-    DOCS_PAGE.write_text(updated(DOCS_PAGE.read_text(), render(manifest)))
-    print(f"==> wrote the project's numbers into {DOCS_PAGE.relative_to(REPO)}")
+    for page, text in stale.items():
+        page.write_text(text, encoding="utf-8")
+    print(f"==> wrote the project's numbers into {names or 'no page (all current)'}")
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

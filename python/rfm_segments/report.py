@@ -68,10 +68,12 @@ def _layout(fig: go.Figure, height: int = 380, **extra) -> dict:
     return fig.to_plotly_json()
 
 
-def _strength(silhouette: float) -> str:
-    if silhouette >= 0.5:
+def _strength(silhouette: float, bands: dict) -> str:
+    """The words for a silhouette by its reading bands (strong_from, reasonable_from: the row of
+    clustering.cluster_evaluation_metrics, from seed k_evaluation_metrics)."""
+    if silhouette >= bands["strong_from"]:
         return "strong"
-    if silhouette >= 0.25:
+    if silhouette >= bands["reasonable_from"]:
         return "reasonable"
     return "weak"
 
@@ -643,7 +645,8 @@ def context(data: dict) -> dict:
         "colours": {k: _colour(k) for k in names},
         "chosen": chosen,
         "mean_silhouette": mean_silhouette,
-        "silhouette_strength": _strength(chosen["silhouette"] or 0) if chosen.get("silhouette") is not None else "undefined",
+        "silhouette_strength": (_strength(chosen["silhouette"], data["metric_directions"]["silhouette"])
+                                if chosen.get("silhouette") is not None else "undefined"),
         "top": top,
         "unstable": unstable,
         "overall_stability": overall,

@@ -2,8 +2,10 @@
 
 The dbt Python models call::
 
-    per_cluster = cluster_stability(rfm, labels, n_resamples=20, seed=42)  # one row per cluster
-    values = silhouette_values(rfm, labels, sample_size=5_000, seed=42)    # one row per sampled customer
+    per_cluster = cluster_stability(rfm, labels, n_resamples=..., seed=..., sample_size=...)  # one row per cluster
+    values = silhouette_values(rfm, labels, sample_size=..., seed=...)    # one row per sampled customer
+
+The parameters are dbt vars (dbt_project.yml); outside dbt, rfm_segments.project_vars reads them.
 
 Stability follows Hennig's clusterboot (Hennig 2007, "Cluster-wise assessment of cluster
 stability"): draw bootstrap resamples of the customers, refit K-Means with the same k on each,
@@ -87,9 +89,10 @@ def _jaccard(a: NDArray[np.bool_], b: NDArray[np.bool_]) -> float:
 def cluster_stability(
     rfm: pd.DataFrame,
     labels: pd.DataFrame,
-    n_resamples: int = 20,
-    seed: int = 42,
-    sample_size: int = 5_000,
+    *,
+    n_resamples: int,
+    seed: int,
+    sample_size: int,
 ) -> pd.DataFrame:
     """Bootstrap stability of each cluster in `labels` (customer_id, cluster_id); one row per cluster.
 
@@ -162,8 +165,9 @@ def cluster_stability(
 def silhouette_values(
     rfm: pd.DataFrame,
     labels: pd.DataFrame,
-    sample_size: int = 5_000,
-    seed: int = 42,
+    *,
+    sample_size: int,
+    seed: int,
 ) -> pd.DataFrame:
     """Silhouette of each customer in a seeded sample of at most `sample_size`.
 
@@ -192,9 +196,10 @@ def add_k_evidence(
     evaluation: pd.DataFrame,
     rfm: pd.DataFrame,
     backtest: pd.DataFrame | None = None,
-    n_resamples: int = 10,
-    seed: int = 42,
-    sample_size: int = 2_000,
+    *,
+    n_resamples: int,
+    seed: int,
+    sample_size: int,
 ) -> pd.DataFrame:
     """`evaluate_k` table plus, per k >= 2, the evidence `choose_k` weighs beyond geometry:
 

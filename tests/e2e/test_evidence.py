@@ -61,6 +61,18 @@ def test_metric_directions_are_stated():
     assert directions["silhouette"] == directions["calinski_harabasz"] == directions["stability_jaccard"] == "higher"
 
 
+def test_the_silhouette_bands_are_numbers_and_the_published_meaning_is_written_from_them(query):
+    """Seed k_evaluation_metrics holds the bands as numbers (the report's words use them); the
+    sentence in the published meaning is written from them, so the two cannot disagree."""
+    seed = {r["metric"]: r for r in read_seed("k_evaluation_metrics")}["silhouette"]
+    row = query("select * from clustering.cluster_evaluation_metrics where metric = 'silhouette'").df().iloc[0]
+    assert (row.strong_from, row.reasonable_from) == (float(seed["strong_from"]), float(seed["reasonable_from"]))
+    strong, reasonable = f"{row.strong_from:g}", f"{row.reasonable_from:g}"
+    assert row.meaning == (f"{seed['meaning']} Above {strong} strong, {reasonable}-{strong} reasonable, "
+                           f"below {reasonable} weak structure.")
+    assert strong not in seed["meaning"] and reasonable not in seed["meaning"]  # not typed a second time
+
+
 @pytest.fixture(scope="module")
 def broken_map_project(tmp_path_factory) -> Path:
     """A copy of the dbt project whose segment map misses (1, 1), doubles (4, 4) and never reaches Lost."""

@@ -22,6 +22,7 @@ from rfm_segments.clustering import (
     prepare_features,
 )
 from rfm_segments.naming import RecencyBounds, archetypes_for_centres, unique_names
+from rfm_segments.project_vars import EVALUATE_K, FIT_CLUSTERS, arguments
 
 #: Business-time bounds for the blobs: Recent up to 30 days, Lapsing up to 120, then Dormant.
 BLOB_BOUNDS = RecencyBounds(30.0, 120.0)
@@ -67,7 +68,7 @@ def blobs() -> tuple[pd.DataFrame, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def blob_labels(blobs: tuple[pd.DataFrame, np.ndarray]) -> pd.DataFrame:
-    return fit_clusters(blobs[0], n_clusters=4, seed=42, recency_bounds=BLOB_BOUNDS)
+    return fit_clusters(blobs[0], n_clusters=4, **arguments(FIT_CLUSTERS), recency_bounds=BLOB_BOUNDS)
 
 
 # ------------------------------------------------------------------ recovery of the truth
@@ -75,20 +76,20 @@ def blob_labels(blobs: tuple[pd.DataFrame, np.ndarray]) -> pd.DataFrame:
 
 def test_blobs_recover_k_and_grouping(blobs):
     rfm, truth = blobs
-    evaluation = evaluate_k(rfm, k_min=2, k_max=8, seed=42)
+    evaluation = evaluate_k(rfm, **arguments(EVALUATE_K))
     assert evaluation["k"].tolist() == list(range(2, 9))
     k, reason = choose_k(evaluation)
     assert k == 4
     assert reason.startswith("knee of inertia at k=4; silhouette ")
     assert "(1st best of 7)" in reason
-    labels = fit_clusters(rfm, n_clusters=k, seed=42)
+    labels = fit_clusters(rfm, n_clusters=k, **arguments(FIT_CLUSTERS))
     assert adjusted_rand_score(truth, labels["cluster_id"]) == 1.0
 
 
 def test_blobs_recovered_through_the_sampled_path(blobs):
     """Sweep and restarts on a 200-customer sample, refinement on all 600."""
     rfm, truth = blobs
-    evaluation = evaluate_k(rfm, seed=7, fit_sample_size=200, silhouette_sample_size=100)
+    evaluation = evaluate_k(rfm, **arguments(EVALUATE_K, seed=7, silhouette_sample_size=100), fit_sample_size=200)
     assert (evaluation["fit_sample_size"] == 200).all()
     assert (evaluation["n_customers"] == 600).all()
     assert choose_k(evaluation)[0] == 4
@@ -156,8 +157,8 @@ def test_shuffled_input_gives_identical_results(blobs):
     shuffled = rfm.sample(frac=1.0, random_state=11).reset_index(drop=True)
     for kwargs in ({}, {"fit_sample_size": 250}):
         pd.testing.assert_frame_equal(
-            evaluate_k(rfm, seed=5, silhouette_sample_size=120, **kwargs),
-            evaluate_k(shuffled, seed=5, silhouette_sample_size=120, **kwargs),
+            evaluate_k(rfm, **arguments(EVALUATE_K, seed=5, silhouette_sample_size=120), **kwargs),
+            evaluate_k(shuffled, **arguments(EVALUATE_K, seed=5, silhouette_sample_size=120), **kwargs),
             check_exact=True,
         )
         a = fit_clusters(rfm, n_clusters=5, seed=5, **kwargs)
@@ -171,10 +172,10 @@ def test_shuffled_input_gives_identical_results(blobs):
 
 def test_silhouette_is_sampled_above_the_limit(blobs):
     rfm, _ = blobs
-    sampled = evaluate_k(rfm, k_min=2, k_max=5, seed=42, silhouette_sample_size=200)
+    sampled = evaluate_k(rfm, **arguments(EVALUATE_K, k_max=5, silhouette_sample_size=200))
     assert (sampled["silhouette_sample_size"] == 200).all()
     assert (sampled["fit_sample_size"] == 600).all()
-    full = evaluate_k(rfm, k_min=2, k_max=5, seed=42, silhouette_sample_size=10_000)
+    full = evaluate_k(rfm, **arguments(EVALUATE_K, k_max=5, silhouette_sample_size=2 * len(rfm)))
     assert (full["silhouette_sample_size"] == 600).all()
     assert not np.allclose(sampled["silhouette"], full["silhouette"], rtol=0, atol=1e-12)
     np.testing.assert_allclose(sampled["silhouette"], full["silhouette"], atol=0.05)
@@ -182,7 +183,7 @@ def test_silhouette_is_sampled_above_the_limit(blobs):
 
 
 def test_evaluation_columns_and_types(blobs):
-    evaluation = evaluate_k(blobs[0], k_min=3, k_max=4)
+    evaluation = evaluate_k(blobs[0], **arguments(EVALUATE_K, k_min=3, k_max=4))
     assert evaluation.columns.tolist() == list(EVALUATION_COLUMNS)  # every column, in the declared order
     assert evaluation["k"].dtype == np.int64
     assert evaluation["note"].tolist() == ["", ""]
@@ -349,7 +350,7 @@ def test_shared_archetype_gets_a_name_that_says_why_it_differs():
     values = np.vstack(rows)
     rfm = pd.DataFrame(values, columns=["recency_days", "frequency", "monetary"])
     rfm.insert(0, "customer_id", [f"c{i}" for i in range(len(rfm))])
-    labels = fit_clusters(rfm, n_clusters=4, seed=42)
+    labels = fit_clusters(rfm, n_clusters=4, **arguments(FIT_CLUSTERS))
     names = labels.drop_duplicates("cluster_id").sort_values("cluster_id")
     assert names["segment_name"].tolist()[:2] == ["Recent High-Value", "Recent High-Value, fewer orders"]
     assert names["segment_archetype"].tolist()[:2] == ["Recent High-Value"] * 2
@@ -361,14 +362,15 @@ def test_shared_archetype_gets_a_name_that_says_why_it_differs():
 def test_zero_customers():
     empty = pd.DataFrame(columns=["customer_id", "recency_days", "frequency", "monetary"])
     expected = r"^no customers to cluster: customer_rfm has 0 rows$"
-    for call in (evaluate_k, lambda d: fit_clusters(d, 3), prepare_features):
+    calls = (lambda d: evaluate_k(d, **arguments(EVALUATE_K)), lambda d: fit_clusters(d, 3, **arguments(FIT_CLUSTERS)), prepare_features)
+    for call in calls:
         with pytest.raises(ClusteringError, match=expected):
             call(empty)
 
 
 def test_one_customer():
     rfm = pd.DataFrame([one_row("only", 10, 2, 50.0)])
-    evaluation = evaluate_k(rfm)
+    evaluation = evaluate_k(rfm, **arguments(EVALUATE_K))
     assert evaluation["k"].tolist() == [1]
     metrics = ["inertia", "silhouette", "calinski_harabasz", "davies_bouldin"]
     assert evaluation[metrics].isna().all().all()
@@ -377,7 +379,7 @@ def test_one_customer():
     )
     k, reason = choose_k(evaluation)
     assert k == 1 and reason.startswith("no k >= 2 could be evaluated: only 1 distinct customer")
-    labels = fit_clusters(rfm, n_clusters=k)
+    labels = fit_clusters(rfm, n_clusters=k, **arguments(FIT_CLUSTERS))
     assert labels.to_dict("records") == [
         {
             "customer_id": "only",
@@ -393,34 +395,34 @@ def test_one_customer():
 
 def test_all_customers_identical():
     rfm = pd.DataFrame([one_row(f"c{i}", 30, 1, 19.99) for i in range(50)])
-    evaluation = evaluate_k(rfm)
+    evaluation = evaluate_k(rfm, **arguments(EVALUATE_K))
     assert evaluation["k"].tolist() == [1]
     assert choose_k(evaluation)[0] == 1
-    labels = fit_clusters(rfm, n_clusters=1)
+    labels = fit_clusters(rfm, n_clusters=1, **arguments(FIT_CLUSTERS))
     assert (labels["cluster_id"] == 1).all() and (labels["segment_name"] == "All Customers").all()
     with pytest.raises(
         ClusteringError,
         match=r"^cannot make 3 clusters: customer_rfm has only 1 distinct customer\(s\) "
         r".* among 50; ask for at most 1$",
     ):
-        fit_clusters(rfm, n_clusters=3)
+        fit_clusters(rfm, n_clusters=3, **arguments(FIT_CLUSTERS))
 
 
 def test_heavy_ties_and_fewer_distinct_than_k():
     # 90 customers, only 3 distinct (R, F, M) points
     points = [(2, 5, 500.0), (40, 2, 80.0), (200, 1, 15.0)]
     rfm = pd.DataFrame([one_row(f"c{i:02d}", *points[i % 3]) for i in range(90)])
-    evaluation = evaluate_k(rfm, k_min=2, k_max=8)
+    evaluation = evaluate_k(rfm, **arguments(EVALUATE_K))
     assert evaluation["k"].tolist() == [2]  # silhouette needs k <= distinct - 1
     assert evaluation["note"].item() == (
         "only 3 distinct customers: silhouette needs k <= 2, so k_max=8 was lowered to 2"
     )
     assert np.isfinite(evaluation["silhouette"].item())
-    labels = fit_clusters(rfm, n_clusters=3)
+    labels = fit_clusters(rfm, n_clusters=3, **arguments(FIT_CLUSTERS))
     assert labels["cluster_id"].tolist() == [1, 2, 3] * 30  # one point each, by value
     assert labels["segment_name"].nunique() == 3
     with pytest.raises(ClusteringError, match=r"cannot make 4 clusters: customer_rfm has only 3 "):
-        fit_clusters(rfm, n_clusters=4)
+        fit_clusters(rfm, n_clusters=4, **arguments(FIT_CLUSTERS))
 
 
 def test_rare_point_missed_by_the_fit_sample_still_gets_its_cluster():
@@ -429,15 +431,15 @@ def test_rare_point_missed_by_the_fit_sample_still_gets_its_cluster():
     rfm = pd.DataFrame([one_row(f"c{i:04d}", *p) for i, p in enumerate(points)])
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "fewer distinct clusters than n_clusters" warning
-        labels = fit_clusters(rfm, n_clusters=4, seed=42, fit_sample_size=50)
+        labels = fit_clusters(rfm, n_clusters=4, **arguments(FIT_CLUSTERS), fit_sample_size=50)
     assert labels["cluster_id"].value_counts().sort_index().tolist() == [1, 500, 300, 199]
     assert labels["cluster_id"].iloc[-1] == 1
 
 
 def test_two_distinct_customers_evaluate_to_k_1():
     rfm = pd.DataFrame([one_row("a", 1, 1, 10.0), one_row("b", 100, 9, 900.0)])
-    assert evaluate_k(rfm)["k"].tolist() == [1]
-    assert fit_clusters(rfm, n_clusters=2)["cluster_id"].tolist() == [2, 1]  # b is more valuable
+    assert evaluate_k(rfm, **arguments(EVALUATE_K))["k"].tolist() == [1]
+    assert fit_clusters(rfm, n_clusters=2, **arguments(FIT_CLUSTERS))["cluster_id"].tolist() == [2, 1]  # b is more valuable
 
 
 @pytest.mark.parametrize(
@@ -476,7 +478,8 @@ def test_two_distinct_customers_evaluate_to_k_1():
 def test_invalid_input_is_a_one_line_clustering_error(change, message):
     good = pd.DataFrame([one_row(c, i + 1, i + 1, 10.0 * (i + 1)) for i, c in enumerate("abcd")])
     bad = change(good)
-    calls = (lambda: prepare_features(bad), lambda: evaluate_k(bad), lambda: fit_clusters(bad, 2))
+    calls = (lambda: prepare_features(bad), lambda: evaluate_k(bad, **arguments(EVALUATE_K)),
+             lambda: fit_clusters(bad, 2, **arguments(FIT_CLUSTERS)))
     for call in calls:
         with pytest.raises(ClusteringError) as raised:
             call()
@@ -488,16 +491,17 @@ def test_bad_arguments():
     rfm, _ = make_blobs()
     for bad in (0, -2, 2.5, "3", None, True):
         with pytest.raises(ClusteringError, match="n_clusters must be a positive integer"):
-            fit_clusters(rfm, n_clusters=bad)
-    assert fit_clusters(rfm, n_clusters=np.int64(4))["cluster_id"].max() == 4
+            fit_clusters(rfm, n_clusters=bad, **arguments(FIT_CLUSTERS))
+    assert fit_clusters(rfm, n_clusters=np.int64(4), **arguments(FIT_CLUSTERS))["cluster_id"].max() == 4
     with pytest.raises(ClusteringError, match="need 2 <= k_min <= k_max"):
-        evaluate_k(rfm, k_min=5, k_max=3)
+        evaluate_k(rfm, **arguments(EVALUATE_K, k_min=5, k_max=3))
 
 
 def test_decimal_monetary_as_duckdb_may_return_it(blobs, blob_labels):
     rfm, _ = blobs
     as_decimal = rfm.assign(monetary=[Decimal(f"{m:.2f}") for m in rfm["monetary"]])
-    pd.testing.assert_frame_equal(fit_clusters(as_decimal, n_clusters=4, seed=42, recency_bounds=BLOB_BOUNDS), blob_labels)
+    labels = fit_clusters(as_decimal, n_clusters=4, **arguments(FIT_CLUSTERS), recency_bounds=BLOB_BOUNDS)
+    pd.testing.assert_frame_equal(labels, blob_labels)
 
 
 def test_prepare_features_is_standardised_log1p(blobs):

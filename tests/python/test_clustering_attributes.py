@@ -7,6 +7,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from rfm_segments.clustering import ClusteringError, encode_attributes, evaluate_k, fit_clusters
+from rfm_segments.project_vars import EVALUATE_K, MODEL_HISTORY, arguments, project_vars
 from rfm_segments.stability import add_k_evidence, cluster_stability
 
 
@@ -75,7 +76,7 @@ def test_k_evidence_and_stability_take_the_attribute_features_unchanged():
     rfm, attributes, group = planted_customers()
     features, _ = encode_attributes(rfm.customer_id, attributes, weight=2.0)
     combined = rfm.merge(features, on="customer_id")
-    evaluation = evaluate_k(combined, k_min=2, k_max=4, seed=1)
+    evaluation = evaluate_k(combined, **arguments(EVALUATE_K, k_max=4, seed=1))
     assert evaluation.set_index("k").silhouette.idxmax() == 2
     labels = fit_clusters(combined, n_clusters=2, seed=1)
     stability = cluster_stability(combined, labels, n_resamples=5, seed=1, sample_size=300)
@@ -86,8 +87,7 @@ def test_k_evidence_and_stability_take_the_attribute_features_unchanged():
 
 # ---------------------------------------------------------------- the clustering step (var cluster_on_attributes)
 
-STEP = {"k_min": 2, "k_max": 3, "n_clusters": None, "cluster_seed": 42, "silhouette_sample_size": 10_000,
-        "k_stability_resamples": 3, "k_stability_sample_size": 300}
+STEP = {**project_vars(), "k_max": 3, "n_clusters": None, "k_stability_resamples": 3, "k_stability_sample_size": 300}
 
 
 def test_the_clustering_step_is_untouched_when_the_option_is_off():
@@ -188,11 +188,12 @@ def test_the_stored_models_cluster_on_attributes_and_their_numbers_score_alone()
     rfm, attributes, group = planted_customers(n=400)
     snapshot = rfm.assign(snapshot_date=pd.Timestamp("2021-01-01"), first_purchase_date=pd.Timestamp("2020-01-01"))
     rules = pd.DataFrame({"metric": ["max_feature_psi"], "watch_at": [0.1], "retrain_at": [0.25]})
-    history = model_history(snapshot, n_clusters=2, rules=rules, seed=1, attributes=attributes, attribute_weight=2.0)
+    history = model_history(snapshot, n_clusters=2, rules=rules, attributes=attributes, attribute_weight=2.0,
+                            **arguments(MODEL_HISTORY, seed=1))
     centres = history.attribute_centres
     assert len(centres) == 2 * 3 and set(centres.attribute_name) == {"age", "job"}  # 2 clusters x (age, 2 jobs)
     served = _score_from_stored_numbers(rfm, attributes, history.versions, centres)
     assert adjusted_rand_score(group, served) > 0.95  # the planted split, which behaviour alone cannot see
     fresh = fit_clusters(rfm.merge(encode_attributes(rfm.customer_id, attributes, weight=2.0)[0]), n_clusters=2, seed=1)
     assert (served == fresh.cluster_id.to_numpy()).mean() > 0.99  # the stored model is the fresh fit
-    assert model_history(snapshot, n_clusters=2, rules=rules, seed=1).attribute_centres.empty  # option off
+    assert model_history(snapshot, n_clusters=2, rules=rules, **arguments(MODEL_HISTORY, seed=1)).attribute_centres.empty  # option off

@@ -1,11 +1,15 @@
 """rfm_segments.clv: fail soft, deterministic, sensible on data drawn from the BG/NBD process."""
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from rfm_segments.clv import PREDICTION_COLUMNS, fit_clv, fit_to_frame
+from rfm_segments.project_vars import FIT_CLV, arguments
 
 
 def bgnbd_customers(n: int, seed: int = 3) -> pd.DataFrame:
@@ -32,7 +36,7 @@ def bgnbd_customers(n: int, seed: int = 3) -> pd.DataFrame:
 def test_too_few_repeat_buyers_fails_soft_with_null_predictions():
     one_timers = pd.DataFrame({"customer_id": ["a", "b", "c"], "frequency": [0, 0, 1],
                                "recency": [0, 0, 5], "T": [10, 20, 30], "monetary_value": [0.0, 0.0, 12.5]})
-    fit = fit_clv(one_timers, min_repeat_customers=2)
+    fit = fit_clv(one_timers, **arguments(FIT_CLV, min_repeat_customers=2))
     assert fit.status == "failed"
     assert fit.reason == "too few repeat buyers: 1 < 2 (min_repeat_customers)"
     assert (fit.customers, fit.repeat_customers) == (3, 1)
@@ -49,7 +53,7 @@ def test_an_exception_in_the_library_fails_soft(monkeypatch):
         raise RuntimeError("optimizer exploded\nsecond line")
 
     monkeypatch.setattr(BetaGeoModel, "fit", broken)
-    fit = fit_clv(bgnbd_customers(60), min_repeat_customers=5)
+    fit = fit_clv(bgnbd_customers(60), **arguments(FIT_CLV, min_repeat_customers=5))
     assert fit.status == "failed"
     assert fit.reason == "fit raised RuntimeError: optimizer exploded"
     assert len(fit.predictions) == 60 and fit.predictions[PREDICTION_COLUMNS].isna().all().all()
@@ -57,13 +61,13 @@ def test_an_exception_in_the_library_fails_soft(monkeypatch):
 
 def test_a_missing_column_is_a_clear_error():
     with pytest.raises(ValueError, match="BTYD summary lacks columns: T"):
-        fit_clv(pd.DataFrame({"customer_id": [], "frequency": [], "recency": [], "monetary_value": []}))
+        fit_clv(pd.DataFrame({"customer_id": [], "frequency": [], "recency": [], "monetary_value": []}), **arguments(FIT_CLV))
 
 
 @pytest.fixture(scope="module")
 def synthetic():
     customers = bgnbd_customers(800)
-    return customers, fit_clv(customers, horizon_days=90, seed=42), fit_clv(customers, horizon_days=90, seed=42)
+    return customers, fit_clv(customers, **arguments(FIT_CLV)), fit_clv(customers, **arguments(FIT_CLV))
 
 
 def test_the_fit_is_deterministic_and_one_row_per_customer(synthetic):
@@ -88,3 +92,14 @@ def test_predictions_behave_as_the_model_says(synthetic):
     assert (p["expected_lifetime_value"] > p["expected_revenue"]).all()
     # the fit recovers the purchase-rate shape it was drawn from within a loose band
     assert 0.4 < fit.parameters["r"] < 1.6 and 20 < fit.parameters["alpha"] < 80
+
+
+def test_only_the_fit_imports_pymc():
+    """pymc takes seconds to import: the CLI, the report and every module a dbt Python model loads
+    (rfm_segments.clv included) import without it; fit_clv imports it when it fits."""
+    modules = ("cli", "clv", "report", "publish", "clustering_step", "history_dbt", "stability", "drift", "attribute_evidence")
+    code = (f"import sys\nfor name in {modules!r}: __import__('rfm_segments.' + name)\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pymc', 'pymc_marketing', 'pytensor', 'arviz'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

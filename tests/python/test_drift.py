@@ -22,6 +22,7 @@ from rfm_segments.drift import (
     recommend,
     smoothed_proportions,
 )
+from rfm_segments.project_vars import MODEL_HISTORY, arguments
 
 RULES = pd.DataFrame(
     {
@@ -111,7 +112,7 @@ def test_model_history_keeps_a_stable_model_and_refits_on_drift():
         _snapshot("2021-02-01", 60, 1),  # identical population
         _snapshot("2021-03-01", 60, 2, recency_factor=4.0),  # everyone much less recent
     ]
-    history = model_history(pd.concat(frames), n_clusters=3, rules=RULES, seed=42)
+    history = model_history(pd.concat(frames), n_clusters=3, rules=RULES, **arguments(MODEL_HISTORY))
     checks = history.checks.set_index(history.checks["snapshot_date"].dt.strftime("%Y-%m-%d"))
     assert checks.loc["2021-01-01", "action"] == "initial fit"
     stable = checks.loc["2021-02-01"]
@@ -142,11 +143,11 @@ def test_model_history_keeps_a_stable_model_and_refits_on_drift():
 def test_refit_asked_and_no_auto_refit():
     frames = [_snapshot("2021-01-01", 40, 1), _snapshot("2021-02-01", 40, 2, recency_factor=4.0)]
     data = pd.concat(frames)
-    kept = model_history(data, n_clusters=3, rules=RULES, auto_refit=False)
+    kept = model_history(data, n_clusters=3, rules=RULES, **arguments(MODEL_HISTORY, auto_refit=False))
     assert kept.checks["recommendation"].iloc[-1] == "retrain"
     assert kept.checks["action"].iloc[-1] == "kept" and kept.versions["model_version"].max() == 1
     stable = pd.concat([_snapshot("2021-01-01", 40, 1), _snapshot("2021-02-01", 40, 1)])
-    asked = model_history(stable, n_clusters=3, rules=RULES, refit_dates=["2021-02-01"])
+    asked = model_history(stable, n_clusters=3, rules=RULES, refit_dates=["2021-02-01"], **arguments(MODEL_HISTORY))
     assert asked.checks["action"].iloc[-1].startswith("refit asked")
     assert asked.versions["model_version"].max() == 2
 
@@ -154,13 +155,13 @@ def test_refit_asked_and_no_auto_refit():
 def test_training_snapshot_needs_enough_customers():
     small = _snapshot("2021-01-01", 10, 1)  # 30 customers
     big = _snapshot("2021-02-01", 40, 1)  # 120 customers
-    history = model_history(pd.concat([small, big]), n_clusters=3, rules=RULES)
+    history = model_history(pd.concat([small, big]), n_clusters=3, rules=RULES, **arguments(MODEL_HISTORY))
     assert history.versions["trained_as_of"].unique().tolist() == [pd.Timestamp("2021-02-01")]
     assert len(history.checks) == 1
 
 
 def test_one_snapshot_gives_typed_empty_drift():
-    history = model_history(_snapshot("2021-01-01", 40, 1), n_clusters=3, rules=RULES)
+    history = model_history(_snapshot("2021-01-01", 40, 1), n_clusters=3, rules=RULES, **arguments(MODEL_HISTORY))
     assert history.feature_drift.empty and len(history.checks) == 1
     assert history.feature_drift["psi"].dtype == "float64"  # typed: writable to the warehouse
     assert str(history.feature_drift["snapshot_date"].dtype).startswith("datetime64")
@@ -187,7 +188,8 @@ def test_history_long_table_holds_each_table_exactly_once():
     customers = pd.concat(frames)["customer_id"].unique()
     attributes = pd.DataFrame({"customer_id": customers, "attribute_name": "job", "attribute_type": "categorical",
                                "value_number": np.nan, "attribute_value": ["nurse", "teacher"] * (len(customers) // 2)})
-    history = model_history(pd.concat(frames), n_clusters=3, rules=RULES, seed=42, attributes=attributes)
+    history = model_history(pd.concat(frames), n_clusters=3, rules=RULES, attributes=attributes, attribute_weight=1.0,
+                            **arguments(MODEL_HISTORY))
     assert all(len(getattr(history, table)) for table in HISTORY_RECORDS.values())  # every record has rows
     long = history_long_table(history)
     assert long.columns[0] == "record"

@@ -10,6 +10,7 @@ import pytest
 from rfm_segments.clustering import fit_clusters
 from rfm_segments.drift import model_history
 from rfm_segments.naming import NAME_MARGIN, RecencyBounds, unique_names
+from rfm_segments.project_vars import FIT_CLUSTERS, MODEL_HISTORY, arguments
 
 #: The Online Retail default: purchase cycle 28 days x 2 and x 6 (seed recency_words).
 BOUNDS = RecencyBounds(56.0, 168.0)
@@ -38,7 +39,7 @@ def population(groups: list[tuple[float, float, float, int]], seed: int = 0) -> 
 def named_clusters(rfm: pd.DataFrame, k: int) -> pd.DataFrame:
     """Per cluster: name, archetype and its typical member's recency in days, computed here
     independently of the package (expm1 of the members' mean log1p recency = the centre)."""
-    labels = fit_clusters(rfm, n_clusters=k, seed=42, recency_bounds=BOUNDS)
+    labels = fit_clusters(rfm, n_clusters=k, **arguments(FIT_CLUSTERS), recency_bounds=BOUNDS)
     merged = rfm.assign(**{c: labels[c].to_numpy() for c in ("cluster_id", "segment_name", "segment_archetype")})
     return merged.groupby(["cluster_id", "segment_name", "segment_archetype"]).agg(
         centre_days=("recency_days", lambda d: float(np.expm1(np.log1p(d).mean()))),
@@ -121,7 +122,7 @@ def test_a_refit_keeps_a_name_when_a_centre_moves_a_few_days_across_a_bound():
         _snapshot("2021-02-01", 60, 2),  # ~60 days: past 56, within the margin (64.4)
         _snapshot("2021-03-01", 90, 3),  # ~90 days: clearly Lapsing
     ]
-    history = model_history(pd.concat(frames), n_clusters=3, rules=RULES, auto_refit=False,
+    history = model_history(pd.concat(frames), n_clusters=3, rules=RULES, **arguments(MODEL_HISTORY, auto_refit=False),
                             refit_dates=["2021-02-01", "2021-03-01"], recency_bounds=bounds)
     names = history.versions.pivot(index="cluster_id", columns="model_version", values="segment_name")
     assert names.loc[2].tolist() == ["Recent Mid-Value", "Recent Mid-Value", "Lapsing Mid-Value"]

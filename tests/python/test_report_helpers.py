@@ -14,7 +14,8 @@ def test_undefined_metrics_become_gaps_not_invalid_json():
 
 
 def test_words_follow_the_usual_thresholds():
-    assert [_strength(v) for v in (0.6, 0.5, 0.3, 0.1)] == ["strong", "strong", "reasonable", "weak"]
+    bands = {"strong_from": 0.7, "reasonable_from": 0.4}  # the seed's bands, whatever they are
+    assert [_strength(v, bands) for v in (0.8, 0.7, 0.5, 0.1)] == ["strong", "strong", "reasonable", "weak"]
     assert _agreement_words(0.9) == "tell almost the same story"
     assert _agreement_words(0.35) == "partly agree"
     assert _agreement_words(0.0) == "tell different stories"

@@ -8,6 +8,7 @@ import pytest
 from sklearn.metrics import silhouette_samples, silhouette_score
 
 from rfm_segments.clustering import ClusteringError, fit_clusters, prepare_features
+from rfm_segments.project_vars import CLUSTER_STABILITY, EVALUATE_K, K_EVIDENCE, SILHOUETTE_VALUES, arguments
 from rfm_segments.stability import STABLE_JACCARD, cluster_stability, silhouette_values
 from test_clustering import make_blobs
 
@@ -20,7 +21,7 @@ def blobs_labelled() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_real_clusters_are_stable(blobs_labelled):
     rfm, labels = blobs_labelled
-    result = cluster_stability(rfm, labels, n_resamples=10, seed=3)
+    result = cluster_stability(rfm, labels, **arguments(CLUSTER_STABILITY, n_resamples=10, seed=3))
     assert list(result["cluster_id"]) == [1, 2, 3, 4]
     assert (result["mean_jaccard"] > 0.95).all()
     assert result["is_stable"].all()
@@ -36,7 +37,7 @@ def test_clusters_that_are_not_in_the_data_are_flagged(blobs_labelled):
     noise = pd.DataFrame(
         {"customer_id": rfm["customer_id"], "cluster_id": np.random.default_rng(0).integers(1, 5, len(rfm))}
     )
-    result = cluster_stability(rfm, noise, n_resamples=10, seed=3)
+    result = cluster_stability(rfm, noise, **arguments(CLUSTER_STABILITY, n_resamples=10, seed=3))
     assert (result["mean_jaccard"] < 0.4).all()
     assert not result["is_stable"].any()
     assert (result["times_dissolved"] == 10).all()
@@ -55,7 +56,7 @@ def test_splitting_one_blob_makes_the_halves_unstable():
         }
     )
     labels = fit_clusters(rfm, n_clusters=5, seed=0)
-    result = cluster_stability(rfm, labels, n_resamples=10, seed=0)
+    result = cluster_stability(rfm, labels, **arguments(CLUSTER_STABILITY, n_resamples=10, seed=0))
     assert result["mean_jaccard"].min() < STABLE_JACCARD + 0.2
     assert result["refit_ari_mean"].iloc[0] < 0.9
 
@@ -80,21 +81,21 @@ def test_cost_is_bounded_by_the_sample(blobs_labelled):
 def test_one_cluster_is_trivially_stable(blobs_labelled):
     rfm, _ = blobs_labelled
     labels = rfm[["customer_id"]].assign(cluster_id=1)
-    result = cluster_stability(rfm, labels, n_resamples=3)
+    result = cluster_stability(rfm, labels, **arguments(CLUSTER_STABILITY, n_resamples=3))
     assert result[["mean_jaccard", "min_jaccard", "refit_ari_mean"]].to_numpy().tolist() == [[1.0, 1.0, 1.0]]
 
 
 def test_bad_arguments_are_one_line_errors(blobs_labelled):
     rfm, labels = blobs_labelled
     with pytest.raises(ClusteringError, match="n_resamples"):
-        cluster_stability(rfm, labels, n_resamples=1)
+        cluster_stability(rfm, labels, **arguments(CLUSTER_STABILITY, n_resamples=1))
     with pytest.raises(ClusteringError, match="no cluster for 1 customer"):
-        cluster_stability(rfm, labels.iloc[1:])
+        cluster_stability(rfm, labels.iloc[1:], **arguments(CLUSTER_STABILITY))
 
 
 def test_silhouette_values_equal_scikit_learn(blobs_labelled):
     rfm, labels = blobs_labelled
-    values = silhouette_values(rfm, labels, sample_size=10_000)
+    values = silhouette_values(rfm, labels, **arguments(SILHOUETTE_VALUES, sample_size=2 * len(rfm)))
     X, _ = prepare_features(rfm)
     expected = pd.Series(silhouette_samples(X, labels["cluster_id"]), index=rfm["customer_id"])
     assert len(values) == len(rfm) and values["customer_id"].is_unique
@@ -120,7 +121,8 @@ def test_k_evidence_on_four_blobs():
     rfm, truth = make_blobs()
     spend = np.array([900.0, 200.0, 50.0, 0.0])[truth] * np.random.default_rng(0).uniform(0.9, 1.1, len(truth))
     backtest = rfm.assign(next_period_spend=spend)
-    evidence = add_k_evidence(evaluate_k(rfm, k_min=2, k_max=6), rfm, backtest, n_resamples=5, seed=1).set_index("k")
+    evaluation = evaluate_k(rfm, **arguments(EVALUATE_K, k_max=6))
+    evidence = add_k_evidence(evaluation, rfm, backtest, **arguments(K_EVIDENCE, n_resamples=5, seed=1)).set_index("k")
     assert evidence.loc[4, "stability_min_jaccard"] > 0.95
     assert evidence["stability_min_jaccard"].between(0, 1).all()
     y = np.log1p(spend)
@@ -128,5 +130,5 @@ def test_k_evidence_on_four_blobs():
     between = sum((truth == g).sum() * (y[truth == g].mean() - y.mean()) ** 2 for g in range(4))
     assert evidence.loc[4, "backtest_explained_share"] == pytest.approx(between / total, abs=1e-9)
     assert evidence.loc[2, "backtest_explained_share"] < evidence.loc[4, "backtest_explained_share"]
-    no_backtest = add_k_evidence(evaluate_k(rfm, k_min=2, k_max=3), rfm, None, n_resamples=3)
+    no_backtest = add_k_evidence(evaluate_k(rfm, **arguments(EVALUATE_K, k_max=3)), rfm, None, **arguments(K_EVIDENCE, n_resamples=3))
     assert no_backtest["backtest_explained_share"].isna().all()

@@ -11,9 +11,9 @@ from hostile_files import HEADER, outcomes, sample_rows, write_csv
 ODD = "it's \"my\" $HOME #1 `touch PWNED` $(shell touch PWNED)"
 
 
-def make(tmp_path, *args):
+def make(tmp_path, *args, **environment):
     env = dict(os.environ, SEGMENTS_DB=str(tmp_path / "segments.duckdb"),
-               DBT_TARGET_PATH=str(tmp_path / "target"), DBT_LOG_PATH=str(tmp_path / "logs"))
+               DBT_TARGET_PATH=str(tmp_path / "target"), DBT_LOG_PATH=str(tmp_path / "logs"), **environment)
     env.pop("SEGMENTS_SERVING_DIR", None)
     env.pop("MAKEFLAGS", None)
     return subprocess.run(["make", "--no-print-directory", *args], cwd=tmp_path, env=env,
@@ -62,3 +62,14 @@ def test_make_run_passes_customers_and_their_columns_byte_for_byte(tmp_path):
     assert [value for value, _ in values] == ["no", "yes"] and sum(n for _, n in values) > 100
     assert types == {ODD: "categorical", f"zip {ODD}": "categorical", "country": "categorical"}
     assert features == [("no",), ("yes",)]
+
+
+def test_an_exported_columns_is_the_terminal_width_not_a_column_mapping(tmp_path):
+    """Shells and test runners export COLUMNS (the terminal's width): `make run` must not pass it
+    as the column mapping; only `make run COLUMNS=...` sets one (make -n: the command, not run)."""
+    exported = make(tmp_path, "-n", "-C", str(REPO), "run", COLUMNS="80")
+    assert exported.returncode == 0, exported.stderr
+    assert "-m rfm_segments run" in exported.stdout and "--columns" not in exported.stdout, exported.stdout
+    given = make(tmp_path, "-n", "-C", str(REPO), "run", "COLUMNS=customer_id=cust_no", COLUMNS="80")
+    assert given.returncode == 0, given.stderr
+    assert "--columns 'customer_id=cust_no'" in given.stdout, given.stdout
