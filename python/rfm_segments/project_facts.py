@@ -77,7 +77,9 @@ def updated(text: str, block: str) -> str:
 
 
 def number(value: object) -> str:
-    """A number as the docs write it: 5,000; 0.25; 0.6."""
+    """A number as the docs write it: 5,000; 0.25; 0.6. Text (a date) as it is."""
+    if isinstance(value, str) and not value.replace(".", "", 1).isdigit():
+        return value
     value = float(value)
     return f"{int(value):,}" if value.is_integer() and abs(value) >= 1 else f"{value:g}"
 
