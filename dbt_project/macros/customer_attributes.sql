@@ -13,6 +13,10 @@
    cannot split fails the build (the CLI preflight names such lines first). Relative paths are
    relative to dbt_project/ (plugin rfm_segments.dbt_paths). #}
 {% macro customers_file_reader() -%}
+    {{ adapter.dispatch('customers_file_reader')() }}
+{%- endmacro %}
+
+{% macro default__customers_file_reader() -%}
     {%- set path = customers_file_path() -%}
     {%- if path.lower().endswith('.parquet') -%}
         read_parquet({{ quote_text(path) }})
@@ -72,4 +76,13 @@
 {% macro attribute_number_label(expr) -%}
     case when {{ expr }} = round({{ expr }}) then cast(cast({{ expr }} as bigint) as {{ dbt.type_string() }})
          else cast(round({{ expr }}, 2) as {{ dbt.type_string() }}) end
+{%- endmacro %}
+
+{# The order of the file's rows (read_order): DuckDB reads a file in order. #}
+{% macro file_row_number() -%}
+    {{ adapter.dispatch('file_row_number')() }}
+{%- endmacro %}
+
+{% macro default__file_row_number() -%}
+    row_number() over ()
 {%- endmacro %}

@@ -67,9 +67,7 @@
         {%- do run_query('create table ' ~ raw ~ ' using parquet options (path ' ~ quote_text(path) ~ ')') -%}
         {%- do run_query('create view ' ~ raw.schema ~ '.transaction_lines_malformed as select cast(null as string) as raw_line where false') -%}
     {%- else -%}
-        {%- set options_sql -%}
-            {% for key, value in csv_options.items() %}{{ quote_text(key) }} {{ quote_text(value) }}{{ ", " if not loop.last }}{% endfor %}
-        {%- endset -%}
+        {%- set options_sql = spark_options_sql(csv_options) -%}
         {%- do run_query('create table ' ~ header_table ~ ' using csv options (path ' ~ quote_text(path) ~ ', ' ~ options_sql ~ ')') -%}
         {%- set columns = [] -%}
         {%- for row in run_query('describe table ' ~ header_table).rows if row[0] and not row[0].startswith('#') -%}
@@ -197,3 +195,46 @@ from {{ raw.schema }}.transaction_lines_malformed
 {%- endmaterialization %}
 
 {% macro spark__delete_stale_snapshots(relation, snapshot_dates) -%}{%- endmacro %}
+
+{# dbt-spark's listagg drops the order (collect_list); Spark 4 has the standard ordered form. #}
+{% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
+    {%- if limit_num -%}
+        {{ exceptions.raise_compiler_error("listagg with limit_num is not implemented for Spark here") }}
+    {%- endif -%}
+    listagg({{ measure }}, {{ delimiter_text }}){% if order_by_clause %} within group ({{ order_by_clause }}){% endif %}
+{%- endmacro %}
+
+{# The customer attributes file as table <staging schema>.stg_crm__customers_file, re-created when
+   the staging model compiles: every CSV value as text (no inference), and FAILFAST, so a line
+   the reader cannot split fails the build as DuckDB's strict reader does. #}
+{% macro spark__customers_file_reader() -%}
+    {%- set path = customers_file_path() -%}
+    {%- set table = this.schema ~ '.stg_crm__customers_file' -%}
+    {%- if execute -%}
+        {%- do run_query('create database if not exists ' ~ this.schema) -%}
+        {%- do run_query('drop table if exists ' ~ table) -%}
+        {%- if path.lower().endswith('.parquet') -%}
+            {%- do run_query('create table ' ~ table ~ ' using parquet options (path ' ~ quote_text(path) ~ ')') -%}
+        {%- else -%}
+            {%- set quote = var('customers_csv_quote', '"') -%}
+            {%- set options = {'path': path, 'header': 'true', 'inferSchema': 'false', 'mode': 'FAILFAST',
+                               'encoding': var('customers_encoding', 'utf-8'), 'quote': quote,
+                               'escape': var('customers_csv_escape', none) or quote,
+                               'sep': var('customers_csv_delimiter', none) or ','} -%}
+            {%- do run_query('create table ' ~ table ~ ' using csv options (' ~ spark_options_sql(options) ~ ')') -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ table }}
+{%- endmacro %}
+
+{# Spark numbers rows only in an order: the file's, as read. #}
+{% macro spark__file_row_number() -%}
+    row_number() over (order by monotonically_increasing_id())
+{%- endmacro %}
+
+{# A data source's options as Spark SQL: 'key' 'value', ... (both as escaped literals). #}
+{% macro spark_options_sql(options) -%}
+    {%- set pairs = [] -%}
+    {%- for key, value in options.items() -%}{%- do pairs.append(quote_text(key) ~ ' ' ~ quote_text(value)) -%}{%- endfor -%}
+    {{ return(pairs | join(', ')) }}
+{%- endmacro %}
