@@ -52,8 +52,8 @@ class SparkBuild:
     chosen_k: int | None = None
 
 
-def _invoke(runner: Any, args: list[str]) -> Any:
-    print(f"==> dbt {' '.join(args)}", flush=True)
+def _invoke(runner: Any, args: list[str], shown: str | None = None) -> Any:
+    print(f"==> dbt {shown or ' '.join(args)}", flush=True)
     result = runner.invoke(args)
     if not result.success:
         raise SparkEngineError(f"dbt {args[0]} on Spark failed; see the dbt output above"
@@ -100,7 +100,8 @@ def run_in_waves(runner: Any, manifest: Any, common: list[str], made: SparkBuild
             continue
         started = time.monotonic()
         for command in commands if number == 0 else [c for c in commands if c != "seed"]:
-            _invoke(runner, [command, *common, "--indirect-selection", "empty", "--select", *wave.selectors])
+            _invoke(runner, [command, *common, "--indirect-selection", "empty", "--select", *wave.selectors],
+                    shown=f"{command} --target {made.target}: round {number}, {len(wave.selectors)} nodes")
         made.seconds[f"dbt {' + '.join(commands)} (round {number})"] = time.monotonic() - started
 
 

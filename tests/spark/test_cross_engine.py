@@ -1,11 +1,13 @@
 """The same dbt project on DuckDB and on Spark gives the same answers (docs/spark.md).
 
-One Spark build (in this process, one SparkSession, like `run --engine spark`) and one DuckDB
-build of the same file: the shared 30,000-line Online Retail sample with malformed lines and a
-text customer id ending in zeros added. Every table both engines build is compared: counts and
-reasons, every RFM value, score, tier, named segment and cluster label exactly, money exactly
-(exact decimals on both; averages through macro money_per), cut points and k evidence (doubles)
-to 1e-9 relative. `make test` installs the Spark extra; elsewhere the module is skipped without it.
+One Spark build (in this process, one SparkSession, like `run --engine spark`: the SQL models
+by dbt, the dbt Python models as steps) and one DuckDB build of the same files: the shared
+30,000-line Online Retail sample with malformed lines and a text customer id ending in zeros
+added, and a generated customer attributes file with a duplicated id, a row without one and an
+unknown id. Every public mart (the manifest's registry) is compared whole: columns, row counts
+and every value, money exactly (exact decimals on both; averages through macro money_per),
+doubles to 1e-9 relative; the tests below pin the values that matter by name. `make test`
+installs the Spark extra; elsewhere the module is skipped without it.
 """
 from __future__ import annotations
 
@@ -79,6 +81,7 @@ def spark_build(tmp_path_factory, dbt_vars):
     with pytest.MonkeyPatch.context() as env:  # dbt runs in this process: its environment, for this module
         for name, value in dict(DBT_PROFILES_DIR=str(REPO), SEGMENTS_RUN_DATE=RUN_DATE,
                                 SEGMENTS_SPARK_DIR=str(work / "spark"), DBT_TARGET_PATH=str(work / "target"),
+                                SEGMENTS_SPARK_SHUFFLE_PARTITIONS="2",  # small tables: fewer tasks per query
                                 DBT_LOG_PATH=str(work / "logs")).items():
             env.setenv(name, value)
         made = spark_engine.build(dbt_vars, REPO / "dbt_project", work / "spark", data_tests=False)
@@ -182,6 +185,22 @@ def differences(table: str, on_spark: pd.DataFrame, on_duckdb: pd.DataFrame) -> 
         if len(found) >= 3:
             break
     return found
+
+
+def test_the_comparison_sees_every_kind_of_difference():
+    """differences() itself: a changed value, float beyond 1e-9, a lost row, a renamed column."""
+    base = pd.DataFrame({"id": ["a", "b"], "money": [Decimal("1.00"), Decimal("2.50")], "share": [0.25, 0.75]})
+
+    def compare(on_spark: pd.DataFrame) -> list[str]:
+        return differences("t", normalised(on_spark), normalised(base))
+
+    assert compare(base.iloc[::-1]) == []
+    assert compare(base.assign(share=[0.25, 0.75 * (1 + 1e-12)])) == []
+    assert compare(base.assign(money=[Decimal("1.00"), Decimal("2.51")]))
+    assert compare(base.assign(share=[0.25, 0.7500001]))
+    assert compare(base.assign(id=["a", None]))
+    assert compare(base.iloc[:1]) == ["t: 1 rows on Spark, 2 on DuckDB"]
+    assert compare(base.rename(columns={"share": "ratio"}))
 
 
 def test_every_public_mart_agrees(spark_build, duckdb_build):
@@ -288,3 +307,14 @@ def test_date_formats_parse_alike_on_both_engines(duckdb_build, spark_build):
     on_spark, on_duckdb = values_on_both_engines(
         duckdb_build, [f"cast({{{{ parse_timestamp(\"'{text}'\", '{fmt}') }}}} as string)" for text, fmt in cases])
     assert on_spark == on_duckdb == ["2011-12-09 08:05:00", "2011-12-09 08:05:07", "2011-12-09 00:00:00", None, None]
+
+
+def test_customer_attribute_rejects_and_profiles_agree(spark_build, duckdb_build):
+    rejected = assert_same(spark_build, duckdb_build, "marts.rejected_customer_attributes",
+                           ["read_order", "customer_id", "reject_reason"])
+    reasons = rejected.groupby("reject_reason")["customer_id"].apply(lambda ids: sorted(map(str, ids))).to_dict()
+    assert reasons == {"duplicate_customer_id": ["12347", "12347"], "missing_customer_id": ["None"],
+                       "unknown_customer_id": ["99999"]}
+    highlights = assert_same(spark_build, duckdb_build, "marts.segment_attribute_highlights",
+                             ["lens", "segment", "distinguishing_attributes"])
+    assert highlights["distinguishing_attributes"].str.startswith("over-represented: ").all()
