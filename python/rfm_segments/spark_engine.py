@@ -91,7 +91,10 @@ def run_in_waves(runner: Any, manifest: Any, common: list[str], made: SparkBuild
         for node in wave.python_models:
             started = time.monotonic()
             print(f"==> Python model {node.name} as a step on Spark", flush=True)
-            rows = python_model_step.run_python_model(spark_session(), manifest, node)
+            try:
+                rows = python_model_step.run_python_model(spark_session(), manifest, node)
+            except python_model_step.PythonModelStepError as error:
+                raise SparkEngineError(f"Python model {node.name} on Spark: {error}") from None
             made.seconds[f"Python model {node.name}"] = time.monotonic() - started
             print(f"==> {node.name}: {rows:,} rows written to {python_model_step.table_name(node)}", flush=True)
             if node.name == "int_cluster_k_evaluation":

@@ -238,3 +238,9 @@ from {{ raw.schema }}.transaction_lines_malformed
     {%- for key, value in options.items() -%}{%- do pairs.append(quote_text(key) ~ ' ' ~ quote_text(value)) -%}{%- endfor -%}
     {{ return(pairs | join(', ')) }}
 {%- endmacro %}
+
+{# Spark reads the raw file as unnumbered text lines: line_number is empty by design (test
+   numbered_by_the_reader). #}
+{% macro spark__lines_without_number(model, column_name) -%}
+select * from {{ model }} where false
+{%- endmacro %}
