@@ -115,8 +115,10 @@ def spark_server(tmp_path_factory):
     pytest.importorskip("pyspark", reason="the Spark extra is not installed (`make test` installs it)")
     from rfm_segments import spark_servers
 
-    server = spark_servers.start("thrift", tmp_path_factory.mktemp("spark-server"),
-                                 connect_port=spark_servers.free_port())
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SEGMENTS_SPARK_SHUFFLE_PARTITIONS", "2")  # small files: fewer tasks per query
+        server = spark_servers.start("thrift", tmp_path_factory.mktemp("spark-server"),
+                                     connect_port=spark_servers.free_port())
     yield server
     server.stop()
 
@@ -142,7 +144,7 @@ def spark_crm_file(tmp_path_factory) -> Path:
     generate_customer_attributes(shared_data("online_retail_sample.csv"), path, seed=7)
     with open(path, "a", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows(CRM_EXTRA_ROWS)
-        handle.write(CRM_MALFORMED_LINE + "\n")
+        handle.write(CRM_MALFORMED_LINE + "\r\n")  # the csv module's line ends
     return path
 
 
@@ -161,7 +163,9 @@ def spark_run(tmp_path_factory, spark_server, spark_raw_file, spark_crm_file) ->
 
     return _spark_test_run(tmp_path_factory.mktemp("spark-run"), "--engine", "spark", "--data", str(spark_raw_file),
                            "--customers", str(spark_crm_file),
-                           env={"SPARK_REMOTE": spark_server.connect_url, "SEGMENTS_RUN_DATE": RUN_DATE})
+                           # seeds and models: every value is compared with the DuckDB run, which ran the data tests
+                           env={"SPARK_REMOTE": spark_server.connect_url, "SEGMENTS_RUN_DATE": RUN_DATE,
+                                "SEGMENTS_SPARK_DATA_TESTS": "0"})
 
 
 @pytest.fixture(scope="session")

@@ -125,11 +125,14 @@ def write_table(spark: Any, result: Any, table: str) -> int:
     """A pandas frame or Arrow table as a parquet table (replaced whole). Columns with no value
     at all (Arrow type null, which parquet cannot store) are written as strings."""
     import pyarrow as pa
+    from pyspark.sql.pandas.types import from_arrow_schema
 
     arrow = result if isinstance(result, pa.Table) else pa.Table.from_pandas(result, preserve_index=False)
     for index, column in enumerate(arrow.schema):
         if pa.types.is_null(column.type):
             arrow = arrow.set_column(index, column.name, arrow.column(index).cast(pa.string()))
     spark.sql(f"create database if not exists {table.split('.')[0]}")
-    spark.createDataFrame(arrow).write.mode("overwrite").format("parquet").saveAsTable(table)
+    # the schema given, not inferred: Spark Connect cannot infer one from no rows
+    frame = spark.createDataFrame(arrow, schema=from_arrow_schema(arrow.schema))
+    frame.write.mode("overwrite").format("parquet").saveAsTable(table)
     return arrow.num_rows

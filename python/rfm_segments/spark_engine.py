@@ -80,10 +80,16 @@ def _invoke(runner: Any, args: list[str], shown: str | None = None) -> Any:
     return result
 
 
-def build(dbt_vars: dict, project_dir: Path, spark_dir: Path, data_tests: bool = True) -> SparkBuild:
+#: Env: "0" builds seeds and models only (`dbt seed` + `dbt run`, about half the nodes): the Spark
+#: tests compare every published value with a DuckDB build that ran the data tests instead.
+DATA_TESTS_ENV = "SEGMENTS_SPARK_DATA_TESTS"
+
+
+def build(dbt_vars: dict, project_dir: Path, spark_dir: Path, data_tests: bool | None = None) -> SparkBuild:
     """Builds the project on Spark in this process (see the module docstring). Without
-    `data_tests`, only seeds and models (`dbt seed` + `dbt run`: the cross-engine test compares
-    every value instead, in a fraction of the time)."""
+    `data_tests` (default: env SEGMENTS_SPARK_DATA_TESTS, else on), only seeds and models."""
+    if data_tests is None:
+        data_tests = os.environ.get(DATA_TESTS_ENV, "1") != "0"
     require_spark()
     from dbt.cli.main import dbtRunner
 

@@ -55,6 +55,8 @@ def command(kind: str, port: int, work: Path, driver_memory: str = "3g", connect
         "spark.driver.extraJavaOptions": f"-Dderby.stream.error.file={work / 'derby.log'}",
         "spark.sql.session.timeZone": "UTC",
         "spark.ui.enabled": "false",
+        # one machine: a few shuffle partitions (Spark's 200 are tasks mostly empty), as the local target
+        "spark.sql.shuffle.partitions": os.environ.get("SEGMENTS_SPARK_SHUFFLE_PARTITIONS", "8"),
     }
     if kind == "connect":
         conf["spark.connect.grpc.binding.port"] = str(port)
