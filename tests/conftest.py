@@ -5,6 +5,7 @@ import csv
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -101,12 +102,86 @@ def query(sample_db):
     con.close()
 
 
+# The Spark tests (tests/spark, docs/spark.md): one Spark server for the session, and one build of
+# their small inputs (tests/spark/spark_inputs.py) on each engine.
+
+@dataclass
+class PipelineRun:
+    """One `python -m rfm_segments run`: its folder, output and published warehouse."""
+    work: Path
+    output: str
+
+    @property
+    def serving_db(self) -> Path:
+        return self.work / "serving" / "segments.duckdb"
+
+    @property
+    def target(self) -> Path:
+        return self.work / "target"
+
+
 @pytest.fixture(scope="session")
-def connect_server(tmp_path_factory):
-    """One local Spark Connect server for the test session (rfm_segments.spark_servers), as a cluster."""
+def spark_server(tmp_path_factory):
+    """One local Spark for every Spark test: Spark Connect and Thrift, one JVM and catalog (tests/spark)."""
     pytest.importorskip("pyspark", reason="the Spark extra is not installed (`make test` installs it)")
     from rfm_segments import spark_servers
 
-    server = spark_servers.start("connect", tmp_path_factory.mktemp("spark-connect-server"))
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SEGMENTS_SPARK_SHUFFLE_PARTITIONS", "2")  # small files: fewer tasks per query
+        server = spark_servers.start("thrift", tmp_path_factory.mktemp("spark-server"),
+                                     connect_port=spark_servers.free_port())
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def spark_raw_file(tmp_path_factory) -> Path:
+    from spark_inputs import LINE_STEP, MALFORMED_LINES, TEXT_ID_SALE
+
+    lines = shared_data("online_retail_sample.csv").read_text(encoding="utf-8").splitlines()
+    body = lines[1::LINE_STEP]
+    path = tmp_path_factory.mktemp("raw") / "online_retail_with_malformed_lines.csv"
+    path.write_text("\n".join([lines[0], *body[:300], *MALFORMED_LINES, *body[300:], TEXT_ID_SALE]) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def spark_crm_file(tmp_path_factory) -> Path:
+    from rfm_segments.sample_crm import generate_customer_attributes
+    from spark_inputs import CRM_EXTRA_ROWS, CRM_MALFORMED_LINE
+
+    path = tmp_path_factory.mktemp("crm") / "customer_attributes.csv"
+    generate_customer_attributes(shared_data("online_retail_sample.csv"), path, seed=7)
+    with open(path, "a", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(CRM_EXTRA_ROWS)
+        handle.write(CRM_MALFORMED_LINE + "\r\n")  # the csv module's line ends
+    return path
+
+
+def _spark_test_run(work: Path, *args: str, env: dict) -> PipelineRun:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        result = run_pipeline(work, "run", *args)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-4000:]
+    return PipelineRun(work, result.stdout)
+
+
+@pytest.fixture(scope="session")
+def spark_run(tmp_path_factory, spark_server, spark_raw_file, spark_crm_file) -> PipelineRun:
+    from spark_inputs import RUN_DATE
+
+    return _spark_test_run(tmp_path_factory.mktemp("spark-run"), "--engine", "spark", "--data", str(spark_raw_file),
+                           "--customers", str(spark_crm_file),
+                           # seeds and models: every value is compared with the DuckDB run, which ran the data tests
+                           env={"SPARK_REMOTE": spark_server.connect_url, "SEGMENTS_RUN_DATE": RUN_DATE,
+                                "SEGMENTS_SPARK_DATA_TESTS": "0"})
+
+
+@pytest.fixture(scope="session")
+def duckdb_run(tmp_path_factory, spark_raw_file, spark_crm_file) -> PipelineRun:
+    from spark_inputs import RUN_DATE
+
+    return _spark_test_run(tmp_path_factory.mktemp("duckdb-run"), "--data", str(spark_raw_file),
+                           "--customers", str(spark_crm_file), env={"SEGMENTS_RUN_DATE": RUN_DATE})

@@ -13,29 +13,48 @@ rows_a as (select a, sum(n_ab) as n_a from cells group by 1),
 rows_b as (select b, sum(n_ab) as n_b from cells group by 1),
 total as (select sum(n_ab) as n from cells),
 
+-- each sum in its own CTE, the total joined in (Spark takes no correlated aggregate subqueries)
+sums_a as (
+    select count(*) as levels_a, sum(n_a * (n_a - 1) / 2) as pairs_a,
+        {{ exact_sum('-(n_a / total.n) * ln(n_a / total.n)') }} as entropy_a
+    from rows_a
+    cross join total
+),
+
+sums_b as (
+    select count(*) as levels_b, sum(n_b * (n_b - 1) / 2) as pairs_b,
+        {{ exact_sum('-(n_b / total.n) * ln(n_b / total.n)') }} as entropy_b
+    from rows_b
+    cross join total
+),
+
+sums_ab as (
+    select
+        sum(cells.n_ab * (cells.n_ab - 1) / 2) as pairs_ab,
+        {{ exact_sum('(cells.n_ab / total.n) * ln(total.n * cells.n_ab / (rows_a.n_a * rows_b.n_b))') }} as mutual_information,
+        {{ exact_sum('cells.n_ab * cells.n_ab / (rows_a.n_a * rows_b.n_b)') }} as chi_square_ratio
+    from cells
+    join rows_a on cells.a = rows_a.a
+    join rows_b on cells.b = rows_b.b
+    cross join total
+),
+
 sums as (
     select
         total.n,
-        (select count(*) from rows_a) as levels_a,
-        (select count(*) from rows_b) as levels_b,
-        (select sum(n_ab * (n_ab - 1) / 2) from cells) as pairs_ab,
-        (select sum(n_a * (n_a - 1) / 2) from rows_a) as pairs_a,
-        (select sum(n_b * (n_b - 1) / 2) from rows_b) as pairs_b,
-        (select {{ exact_sum('-(n_a / total.n) * ln(n_a / total.n)') }} from rows_a) as entropy_a,
-        (select {{ exact_sum('-(n_b / total.n) * ln(n_b / total.n)') }} from rows_b) as entropy_b,
-        (
-            select {{ exact_sum('(cells.n_ab / total.n) * ln(total.n * cells.n_ab / (rows_a.n_a * rows_b.n_b))') }}
-            from cells
-            join rows_a on cells.a = rows_a.a
-            join rows_b on cells.b = rows_b.b
-        ) as mutual_information,
-        (
-            select {{ exact_sum('cells.n_ab * cells.n_ab / (rows_a.n_a * rows_b.n_b)') }}
-            from cells
-            join rows_a on cells.a = rows_a.a
-            join rows_b on cells.b = rows_b.b
-        ) as chi_square_ratio
+        sums_a.levels_a,
+        sums_b.levels_b,
+        sums_ab.pairs_ab,
+        sums_a.pairs_a,
+        sums_b.pairs_b,
+        sums_a.entropy_a,
+        sums_b.entropy_b,
+        sums_ab.mutual_information,
+        sums_ab.chi_square_ratio
     from total
+    cross join sums_a
+    cross join sums_b
+    cross join sums_ab
 ),
 
 expected as (

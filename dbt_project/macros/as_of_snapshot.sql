@@ -15,6 +15,10 @@ join {{ ref('int_rfm_as_of_date') }} as as_of
    the snapshots whose input changed (the model says which); snapshots no longer in
    int_snapshot_dates (the previous as-of date) are dropped after the run. #}
 {% macro per_snapshot_incremental() -%}
+    {{ return(adapter.dispatch('per_snapshot_incremental')()) }}
+{%- endmacro %}
+
+{% macro default__per_snapshot_incremental() -%}
     {{ return({
         'materialized': 'incremental',
         'unique_key': 'snapshot_date',

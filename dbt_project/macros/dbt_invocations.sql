@@ -11,11 +11,16 @@
     {{ return('source.' ~ project_name ~ '.retail.transaction_lines') }}
 {%- endmacro %}
 
-{# Whether this invocation reads the input file: a selected node reads the source directly. #}
-{% macro raw_input_is_selected() -%}
+{% macro customers_source_unique_id() -%}
+    {{ return('source.' ~ project_name ~ '.crm.customer_attributes') }}
+{%- endmacro %}
+
+{# Whether this invocation reads an input file (the transactions' unless another source is named):
+   a selected node reads the source directly. #}
+{% macro raw_input_is_selected(source_unique_id=none) -%}
     {%- for unique_id in selected_resources -%}
         {%- set node = graph.nodes.get(unique_id) -%}
-        {%- if node and raw_source_unique_id() in node.depends_on.nodes -%}
+        {%- if node and (source_unique_id or raw_source_unique_id()) in node.depends_on.nodes -%}
             {{ return(true) }}
         {%- endif -%}
     {%- endfor -%}

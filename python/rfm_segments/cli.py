@@ -175,15 +175,12 @@ def build_on_spark(options: argparse.Namespace, db: Path) -> None:
     """`run --engine spark` (docs/spark.md): the same preflight and vars, built on Spark."""
     from rfm_segments import spark_engine
 
-    if options.customers or options.cluster_on_attributes:
-        raise PipelineError("customer attributes (--customers, --cluster-on-attributes) do not build on Spark yet "
-                            "(docs/spark.md); run them on the DuckDB engine")
     spark_dir = Path(os.environ.get("SEGMENTS_SPARK_DIR") or db.parent / "spark").resolve()
     spark_dir.mkdir(parents=True, exist_ok=True)
     with one_run_at_a_time(spark_dir / "catalog"):  # Derby: one process per metastore
         if options.data and spark_engine.is_cluster_path(options.data):
             dbt_vars = {**spark_engine.cluster_input_vars(options.data, options.columns, options.date_format),
-                        **run_vars(options)}
+                        **customer_vars(options, db), **run_vars(options)}
         else:
             _, dbt_vars = prepare_input(options, db)
         os.environ.setdefault("DBT_PROFILES_DIR", str(REPO))
@@ -225,16 +222,21 @@ def prepare_input(options: argparse.Namespace, db: Path) -> tuple[ingest.Prepare
                               work_dir=db.parent)
     for note in prepared.notes:
         print(f"==> {note}", flush=True)
-    customer_vars = {}
+    return prepared, {**prepared.dbt_vars, **customer_vars(options, db), **run_vars(options)}
+
+
+def customer_vars(options: argparse.Namespace, db: Path) -> dict:
+    """The dbt vars of --customers (after its preflight) and --cluster-on-attributes."""
+    found = {}
     if options.customers:
         customers = ingest.prepare_customers(options.customers, columns=options.customer_columns, work_dir=db.parent)
         for note in customers.notes:
             print(f"==> {note}", flush=True)
         print(f"==> customer attributes: {customers.path} (id column {customers.mapping['customer_id']})", flush=True)
-        customer_vars = customers.dbt_vars
+        found = customers.dbt_vars
     if options.cluster_on_attributes:
-        customer_vars["cluster_on_attributes"] = True
-    return prepared, {**prepared.dbt_vars, **customer_vars, **run_vars(options)}
+        found["cluster_on_attributes"] = True
+    return found
 
 
 class PhaseClock:

@@ -1,10 +1,10 @@
 """The clustering step with its inputs and outputs, one code path for both engines.
 
-On DuckDB the dbt Python models `cluster_k_evaluation` and `customer_clusters` call these
-functions; on Spark (which runs dbt Python models only on Databricks/Dataproc) the same functions
-run as a step between two dbt invocations (rfm_segments.spark_engine). Inputs are at most one row
-per customer (per snapshot), as pandas frames; `config` holds the models' dbt config (vars
-rendered), as `dbt.config.get` gives it on DuckDB and the manifest gives it on Spark.
+The dbt Python models `int_cluster_k_evaluation` and `customer_clusters` call these functions:
+dbt runs them on DuckDB; on Spark (which runs dbt Python models only on Databricks/Dataproc) the
+same model files run as steps between dbt invocations (rfm_segments.python_model_step). Inputs
+are at most one row per customer (per snapshot), as pandas frames; `config` holds the models'
+dbt config (vars rendered), as `dbt.config.get` gives it (from the manifest, on Spark).
 
 With var cluster_on_attributes (off by default) the same functions cluster on behaviour + the
 customer attributes (intermediate.int_customer_attributes, encoded by

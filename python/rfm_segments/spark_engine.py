@@ -1,15 +1,13 @@
 """`python -m rfm_segments run --engine spark` (`make run ENGINE=spark`): the same dbt project on
 Apache Spark (docs/spark.md).
 
-dbt-spark runs dbt Python models only on Databricks/Dataproc, so a Spark build has three parts,
+dbt-spark runs dbt Python models only on Databricks/Dataproc, so a Spark build runs in rounds,
 all in this one process and one SparkSession (the local Hive catalog on Derby admits one process):
-1. `dbt build` of every node that no Python model feeds (staging to the RFM marts and tiers),
-2. the clustering step: rfm_segments.clustering_step, the functions the dbt Python models call
-   on DuckDB, on one row per customer collected from Spark; written back as the tables those
-   models would write (intermediate.int_cluster_k_evaluation, clustering.customer_clusters),
-3. `dbt build` of the SQL models that read only those tables, and `dbt test` of the tables.
-Models downstream of the other Python models (history, CLV) and the customer attribute models
-(tag duckdb_only) are not built on Spark yet.
+`dbt build` of every node no Python model feeds (staging to the RFM marts and tiers), then each
+dbt Python model of the manifest (K-Means evidence and fit, the model history, the CLV fits, the
+cluster evidence) as a step of this process (rfm_segments.python_model_step: the model file's own
+code, on one row per customer and snapshot read from Spark, written back as the model's table),
+and `dbt build` of the nodes each round of steps unblocks, until every mart is built.
 """
 from __future__ import annotations
 
@@ -21,12 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rfm_segments import clustering_step
+from rfm_segments import python_model_step
 
-#: The dbt Python models the clustering step replaces on Spark, with the tables it writes.
-STEP_MODELS = ("int_cluster_k_evaluation", "customer_clusters")
-#: Models whose SQL is not yet portable (dbt_project.yml): skipped, with what they feed.
-DUCKDB_ONLY = "tag:duckdb_only"
 #: The marts a Spark build reads back for its summary.
 SUMMARY_TABLES = ("marts.data_quality_summary", "marts.customer_rfm_tiers", "clustering.customer_clusters")
 
@@ -77,8 +71,8 @@ class SparkBuild:
     chosen_k: int | None = None
 
 
-def _invoke(runner: Any, args: list[str]) -> Any:
-    print(f"==> dbt {' '.join(args)}", flush=True)
+def _invoke(runner: Any, args: list[str], shown: str | None = None) -> Any:
+    print(f"==> dbt {shown or ' '.join(args)}", flush=True)
     result = runner.invoke(args)
     if not result.success:
         raise SparkEngineError(f"dbt {args[0]} on Spark failed; see the dbt output above"
@@ -86,10 +80,16 @@ def _invoke(runner: Any, args: list[str]) -> Any:
     return result
 
 
-def build(dbt_vars: dict, project_dir: Path, spark_dir: Path, data_tests: bool = True) -> SparkBuild:
+#: Env: "0" builds seeds and models only (`dbt seed` + `dbt run`, about half the nodes): the Spark
+#: tests compare every published value with a DuckDB build that ran the data tests instead.
+DATA_TESTS_ENV = "SEGMENTS_SPARK_DATA_TESTS"
+
+
+def build(dbt_vars: dict, project_dir: Path, spark_dir: Path, data_tests: bool | None = None) -> SparkBuild:
     """Builds the project on Spark in this process (see the module docstring). Without
-    `data_tests`, only seeds and models (`dbt seed` + `dbt run`: the cross-engine test compares
-    every value instead, in a fraction of the time)."""
+    `data_tests` (default: env SEGMENTS_SPARK_DATA_TESTS, else on), only seeds and models."""
+    if data_tests is None:
+        data_tests = os.environ.get(DATA_TESTS_ENV, "1") != "0"
     require_spark()
     from dbt.cli.main import dbtRunner
 
@@ -97,54 +97,46 @@ def build(dbt_vars: dict, project_dir: Path, spark_dir: Path, data_tests: bool =
     spark_dir.mkdir(parents=True, exist_ok=True)
     target = spark_target()
     common = ["--project-dir", str(project_dir), "--target", target, "--vars", json.dumps(dbt_vars)]
-    runner = dbtRunner()
     made = SparkBuild(target=target)
-
     started = time.monotonic()
-    manifest = _invoke(runner, ["parse", *common]).result
-    made.python_models = sorted(node.name for node in manifest.nodes.values()
-                                if node.resource_type == "model" and node.language == "python")
-    excluded = [f"{name}+" for name in made.python_models] + [f"{DUCKDB_ONLY}+"]
-    for command in (["build"] if data_tests else ["seed", "run"]):
-        _invoke(runner, [command, *common, "--exclude", *excluded])
-    made.seconds[f"dbt {' + '.join(['build'] if data_tests else ['seed', 'run'])} (SQL models)"] = time.monotonic() - started
-
-    started = time.monotonic()
-    configs = {name: node.config for node in manifest.nodes.values() for name in STEP_MODELS
-               if node.resource_type == "model" and node.name == name}
-    made.chosen_k = run_clustering_step(configs)
-    made.seconds["clustering step"] = time.monotonic() - started
-
-    # The SQL models that read only the step's tables (e.g. the public cluster_k_evaluation).
-    started = time.monotonic()
-    others = [f"{name}+" for name in made.python_models if name not in STEP_MODELS]
-    for command in (["build"] if data_tests else ["run"]):
-        _invoke(runner, [command, *common, "--select", *(f"{name}+" for name in STEP_MODELS),
-                         "--exclude", *STEP_MODELS, *others, *duckdb_only_outside_step(manifest)])
-    made.seconds["dbt (SQL models on the step's tables)"] = time.monotonic() - started
-
-    if data_tests:
-        started = time.monotonic()
-        _invoke(runner, ["test", *common, "--select", *STEP_MODELS, "--indirect-selection", "cautious"])
-        made.seconds["dbt test (clustering tables)"] = time.monotonic() - started
+    manifest = _invoke(dbtRunner(), ["parse", *common]).result
+    made.seconds["dbt parse"] = time.monotonic() - started
+    run_in_waves(dbtRunner(manifest=manifest), manifest, common, made, data_tests)
     return made
 
 
-def duckdb_only_outside_step(manifest) -> list[str]:
-    """The duckdb_only models and what they feed, except through the step models: the step reads
-    the attribute models only with var cluster_on_attributes, which a Spark build refuses."""
-    children: dict[str, list[str]] = {}
-    for uid, node in manifest.nodes.items():
-        for parent in getattr(node.depends_on, "nodes", []):  # seeds depend on macros only
-            children.setdefault(parent, []).append(uid)
-    skipped, todo = set(), [uid for uid, node in manifest.nodes.items() if "duckdb_only" in node.tags]
-    while todo:
-        uid = todo.pop()
-        if uid in skipped or manifest.nodes[uid].name in STEP_MODELS:
+def run_in_waves(runner: Any, manifest: Any, common: list[str], made: SparkBuild, data_tests: bool) -> None:
+    """Every node of the manifest, in rounds (rfm_segments.python_model_step.waves): the dbt Python
+    models run as steps of this process (their own model files, on tables read from Spark), and
+    dbt builds the seeds, SQL models and tests each round unblocks."""
+    rounds = python_model_step.waves(manifest)
+    made.python_models = [node.name for wave in rounds for node in wave.python_models]
+    commands = ["build"] if data_tests else ["seed", "run"]
+    for number, wave in enumerate(rounds):
+        for node in wave.python_models:
+            started = time.monotonic()
+            print(f"==> Python model {node.name} as a step on Spark", flush=True)
+            try:
+                rows = python_model_step.run_python_model(spark_session(), manifest, node)
+            except python_model_step.PythonModelStepError as error:
+                raise SparkEngineError(f"Python model {node.name} on Spark: {error}") from None
+            made.seconds[f"Python model {node.name}"] = time.monotonic() - started
+            print(f"==> {node.name}: {rows:,} rows written to {python_model_step.table_name(node)}", flush=True)
+            if node.name == "int_cluster_k_evaluation":
+                made.chosen_k = chosen_k_on_spark(node)
+        if not wave.selectors:
             continue
-        skipped.add(uid)
-        todo.extend(children.get(uid, []))
-    return sorted(manifest.nodes[uid].name for uid in skipped if manifest.nodes[uid].resource_type == "model")
+        started = time.monotonic()
+        for command in commands if number == 0 else [c for c in commands if c != "seed"]:
+            _invoke(runner, [command, *common, "--indirect-selection", "empty", "--select", *wave.selectors],
+                    shown=f"{command} --target {made.target}: round {number}, {len(wave.selectors)} nodes")
+        made.seconds[f"dbt {' + '.join(commands)} (round {number})"] = time.monotonic() - started
+
+
+def chosen_k_on_spark(node: Any) -> int:
+    ((k,),) = spark_session().sql(
+        f"select k from {python_model_step.table_name(node)} where is_chosen").collect()
+    return int(k)
 
 
 def spark_session():
@@ -152,50 +144,6 @@ def spark_session():
     from pyspark.sql import SparkSession
 
     return SparkSession.builder.getOrCreate()
-
-
-def _frame(spark, sql: str):
-    """A query's rows as pandas, through Arrow (one row per customer at most: never raw lines)."""
-    return spark.sql(sql).toArrow().to_pandas()
-
-
-def _write_table(spark, frame, table: str) -> None:
-    import pyarrow as pa
-
-    spark.sql(f"create database if not exists {table.split('.')[0]}")
-    arrow = pa.Table.from_pandas(frame, preserve_index=False)
-    spark.createDataFrame(arrow).write.mode("overwrite").format("parquet").saveAsTable(table)
-
-
-def run_clustering_step(configs: dict[str, Any]) -> int:
-    """Reads one row per customer, fits with rfm_segments.clustering_step, writes the tables."""
-    spark = spark_session()
-    rfm_columns = ", ".join(clustering_step.RFM_COLUMNS)
-    rfm = _frame(spark, f"select {rfm_columns} from marts.customer_rfm")
-    print(f"==> clustering step: {len(rfm):,} customers (one row each) from marts.customer_rfm", flush=True)
-    backtest = _frame(spark, f"""
-        select {', '.join(clustering_step.BACKTEST_COLUMNS)} from intermediate.int_snapshot_next_period_spend
-        where snapshot_date = (select max(snapshot_date) from intermediate.int_snapshot_next_period_spend)""")
-    k_config = {key: configs["int_cluster_k_evaluation"].get(key) for key in clustering_step.K_EVALUATION_CONFIG}
-    attributes = None
-    if clustering_step.clusters_on_attributes(k_config):  # var cluster_on_attributes: behaviour + attributes
-        attributes = _frame(spark, f"select {', '.join(clustering_step.ATTRIBUTE_COLUMNS)} "
-                                   "from intermediate.int_customer_attributes")
-    evaluation = clustering_step.k_evaluation(rfm, backtest if len(backtest) else None, k_config, attributes)
-    _write_table(spark, evaluation, "intermediate.int_cluster_k_evaluation")
-    k = clustering_step.chosen_k(evaluation)
-    words = _frame(spark, """
-        select words.snapshot_date, words.recency_word, words.up_to_days
-        from intermediate.int_snapshot_recency_words as words
-        join intermediate.int_rfm_as_of_date as as_of on words.snapshot_date = as_of.as_of_date""")
-    (bounds,) = clustering_step.recency_bounds_from_rows(words).values()
-    clusters = clustering_step.customer_clusters(
-        rfm, k, bounds,
-        {key: configs["customer_clusters"].get(key) for key in clustering_step.CUSTOMER_CLUSTERS_CONFIG}, attributes)
-    _write_table(spark, clusters, "clustering.customer_clusters")
-    print(f"==> clustering step: k={k}, wrote intermediate.int_cluster_k_evaluation and clustering.customer_clusters",
-          flush=True)
-    return k
 
 
 def print_summary(made: SparkBuild, spark_dir: Path) -> None:
@@ -227,8 +175,6 @@ def print_summary(made: SparkBuild, spark_dir: Path) -> None:
     ):
         print(f"  {cluster_id:>2}  {name:<30}{count:>10,} customers")
     print(f"\n{spark_build_notes(made, spark_dir)}")
-    print("Not built on Spark yet (they need the history and CLV Python models): "
-          + ", ".join(name for name in made.python_models if name not in STEP_MODELS) + " and the marts they feed.")
 
 
 def spark_build_notes(made: SparkBuild, spark_dir: Path) -> str:

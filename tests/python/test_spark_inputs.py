@@ -21,13 +21,3 @@ def test_cluster_input_maps_to_the_same_vars_as_a_local_file():
         "raw_path": "s3a://b/l.csv", "raw_columns": "customer_id=cust_no", "raw_date_format": "%d/%m/%Y"}
     assert cluster_input_vars("s3a://b/l.csv", None, None) == {"raw_path": "s3a://b/l.csv"}
 
-
-@pytest.mark.parametrize("option", [["--customers", "crm.csv"], ["--cluster-on-attributes"]])
-def test_spark_refuses_customer_attributes_in_one_line(tmp_path, option):
-    import subprocess
-    import sys
-
-    result = subprocess.run([sys.executable, "-m", "rfm_segments", "--db", str(tmp_path / "w.duckdb"), "run",
-                             "--engine", "spark", *option], capture_output=True, text=True)
-    assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert "customer attributes (--customers, --cluster-on-attributes) do not build on Spark yet" in result.stderr

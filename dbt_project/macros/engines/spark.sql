@@ -38,42 +38,54 @@
     (({{ dividend }}) div ({{ divisor }}))
 {%- endmacro %}
 
+{# The ordinal (1, 2, ...) for a file read in one partition; a unique id per record otherwise. #}
 {% macro spark__record_number() -%}
-    monotonically_increasing_id()
+    (monotonically_increasing_id() + 1)
 {%- endmacro %}
 
 {% macro spark__row_hash(columns) -%}
     xxhash64({{ columns | join(', ') }})
 {%- endmacro %}
 
-{# The raw file as relation retail.transaction_lines (the source), re-created on every run.
-   A CSV is read as text lines, each split by from_csv against the header's columns in PERMISSIVE
-   mode: a line with too many or too few fields (or one that does not parse) gets its text in the
-   corrupt-record field. (The CSV table reader, once it prunes columns, pads or drops fields
-   silently.) Well-formed lines are the source; malformed ones, with their raw text, are view
-   retail.transaction_lines_malformed (stg_retail__malformed_lines). The text must be UTF-8. #}
+{# The raw file as relation retail.transaction_lines (the source), re-created on every run. #}
 {% macro spark__create_raw_source() -%}
-    {%- set raw = source('retail', 'transaction_lines') -%}
-    {%- set path = raw_file_path() -%}
-    {%- set quote = var('raw_csv_quote', '"') -%}
-    {%- set csv_options = {'header': 'true', 'inferSchema': 'false', 'encoding': var('raw_encoding', 'utf-8'),
-                           'quote': quote, 'escape': var('raw_csv_escape', none) or quote,
-                           'sep': var('raw_csv_delimiter', none) or ','} -%}
-    {%- set lines_table = raw.schema ~ '.transaction_lines_text' -%}
-    {%- set header_table = raw.schema ~ '.transaction_lines_header' -%}
+    {%- do create_spark_csv_source(source('retail', 'transaction_lines'), raw_file_path(), raw_file_is_parquet(),
+                                   var('raw_encoding', 'utf-8'), var('raw_csv_quote', '"'),
+                                   var('raw_csv_escape', none), var('raw_csv_delimiter', none)) -%}
+{%- endmacro %}
+
+{# The customer attributes file (var customers_path) as relation crm.customer_attributes, read as
+   the transactions are: its malformed lines go to stg_crm__malformed_lines. #}
+{% macro create_spark_customers_source() -%}
+    {%- set path = customers_file_path() -%}
+    {%- do create_spark_csv_source(source('crm', 'customer_attributes'), path, path.lower().endswith('.parquet'),
+                                   var('customers_encoding', 'utf-8'), var('customers_csv_quote', '"'),
+                                   var('customers_csv_escape', none), var('customers_csv_delimiter', none)) -%}
+{%- endmacro %}
+
+{# A file as relation `raw` (a source), dropped and re-created: Parquet as a table; a CSV read as
+   text lines, each split by from_csv against the header's columns in PERMISSIVE mode: a line with
+   too many or too few fields (or one that does not parse) gets its text in the corrupt-record
+   field. (The CSV table reader, once it prunes columns, pads or drops fields silently.)
+   Well-formed lines are the source; malformed ones, with their raw text and position, are view
+   <raw>_malformed (macro spark__malformed_raw_lines). The text must be UTF-8. #}
+{% macro create_spark_csv_source(raw, path, is_parquet, encoding, quote, escape, delimiter) -%}
+    {%- set csv_options = {'header': 'true', 'inferSchema': 'false', 'encoding': encoding,
+                           'quote': quote, 'escape': escape or quote, 'sep': delimiter or ','} -%}
+    {%- set malformed = raw.schema ~ '.' ~ raw.identifier ~ '_malformed' -%}
+    {%- set lines_table = raw.schema ~ '.' ~ raw.identifier ~ '_text' -%}
+    {%- set header_table = raw.schema ~ '.' ~ raw.identifier ~ '_header' -%}
     {%- do run_query('create database if not exists ' ~ raw.schema) -%}
-    {%- for relation in [raw, raw.schema ~ '.transaction_lines_malformed'] -%}
+    {%- for relation in [raw, malformed] -%}
         {%- do run_query('drop view if exists ' ~ relation) -%}
         {%- do run_query('drop table if exists ' ~ relation) -%}
     {%- endfor -%}
     {%- for table in [lines_table, header_table] -%}{%- do run_query('drop table if exists ' ~ table) -%}{%- endfor -%}
-    {%- if raw_file_is_parquet() -%}
+    {%- if is_parquet -%}
         {%- do run_query('create table ' ~ raw ~ ' using parquet options (path ' ~ quote_text(path) ~ ')') -%}
-        {%- do run_query('create view ' ~ raw.schema ~ '.transaction_lines_malformed as select cast(null as string) as raw_line, cast(null as bigint) as position where false') -%}
+        {%- do run_query('create view ' ~ malformed ~ ' as select cast(null as string) as raw_line, cast(null as bigint) as position where false') -%}
     {%- else -%}
-        {%- set options_sql -%}
-            {% for key, value in csv_options.items() %}{{ quote_text(key) }} {{ quote_text(value) }}{{ ", " if not loop.last }}{% endfor %}
-        {%- endset -%}
+        {%- set options_sql = spark_options_sql(csv_options) -%}
         {%- do run_query('create table ' ~ header_table ~ ' using csv options (path ' ~ quote_text(path) ~ ', ' ~ options_sql ~ ')') -%}
         {%- set columns = [] -%}
         {%- for row in run_query('describe table ' ~ header_table).rows if row[0] and not row[0].startswith('#') -%}
@@ -106,13 +118,16 @@
             {% for column in columns %}fields.{{ quote_file_column(column) }}{{ ", " if not loop.last }}{% endfor %}
         {%- endset -%}
         {%- do run_query('create view ' ~ raw ~ ' as ' ~ split_lines ~ ' select ' ~ fields ~ ' from checked where not is_malformed') -%}
-        {%- do run_query('create view ' ~ raw.schema ~ '.transaction_lines_malformed as ' ~ split_lines ~ ' select line as raw_line, position from checked where is_malformed') -%}
+        {%- do run_query('create view ' ~ malformed ~ ' as ' ~ split_lines ~ ' select line as raw_line, position from checked where is_malformed') -%}
     {%- endif -%}
 {%- endmacro %}
 
 {% macro spark__check_raw_input() -%}
     {%- if execute and raw_input_is_selected() -%}
         {%- do create_raw_source() -%}
+    {%- endif -%}
+    {%- if execute and customers_file_path() and raw_input_is_selected(customers_source_unique_id()) -%}
+        {%- do create_spark_customers_source() -%}
     {%- endif -%}
 {%- endmacro %}
 
@@ -125,7 +140,7 @@ select
     cast(position + 1 as bigint) as line_number,
     raw_line,
     'the line does not split into the header\'s fields' as reader_error
-from {{ raw.schema }}.transaction_lines_malformed
+from {{ raw.schema }}.{{ raw.identifier }}_malformed
 {%- endmacro %}
 
 {% macro spark__raw_file_physical_lines() -%}
@@ -195,11 +210,25 @@ from {{ raw.schema }}.transaction_lines_malformed
   {{ return(sql) }}
 {%- endmacro %}
 
-{# Incremental models are rebuilt whole on Spark: its tables here are parquet (Delta and Iceberg
-   jars are not installed), which take neither delete+insert nor DELETE. A cluster with Delta
-   could use `merge`; the answers are the same either way. #}
-{% materialization incremental, adapter='spark' -%}
-    {{ return(materialization_table_spark()) }}
-{%- endmaterialization %}
+{# The per-snapshot models are tables rebuilt whole on Spark: its tables here are parquet (Delta
+   and Iceberg jars are not installed), which take neither delete+insert nor DELETE, and an
+   incremental that reads {{ this }} while replacing it fails. A cluster with Delta could use
+   `merge`; the answers are the same either way. #}
+{% macro spark__per_snapshot_incremental() -%}
+    {{ return({'materialized': 'table'}) }}
+{%- endmacro %}
 
-{% macro spark__delete_stale_snapshots(relation, snapshot_dates) -%}{%- endmacro %}
+{# dbt-spark's listagg drops the order (collect_list); Spark 4 has the standard ordered form. #}
+{% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
+    {%- if limit_num -%}
+        {{ exceptions.raise_compiler_error("listagg with limit_num is not implemented for Spark here") }}
+    {%- endif -%}
+    listagg({{ measure }}, {{ delimiter_text }}){% if order_by_clause %} within group ({{ order_by_clause }}){% endif %}
+{%- endmacro %}
+
+{# A data source's options as Spark SQL: 'key' 'value', ... (both as escaped literals). #}
+{% macro spark_options_sql(options) -%}
+    {%- set pairs = [] -%}
+    {%- for key, value in options.items() -%}{%- do pairs.append(quote_text(key) ~ ' ' ~ quote_text(value)) -%}{%- endfor -%}
+    {{ return(pairs | join(', ')) }}
+{%- endmacro %}

@@ -67,18 +67,15 @@ customer_values as (
         and attribute_types.attribute_name = given_values.attribute_name
 ),
 
+-- the cut points between var attribute_numeric_bins equal-count bins (one percentile_disc each)
 cut_points as (
-    select distinct attribute_name, cut_point
-    from (
-        select
-            attribute_name,
-            unnest(quantile_disc(value_number, [
-                {%- for i in range(1, bins) %}{{ i / bins }}{{ ", " if not loop.last }}{% endfor -%}
-            ])) as cut_point
-        from customer_values
-        where value_number is not null
-        group by attribute_name
-    ) as quantiles
+    {%- for i in range(1, bins) %}
+    select attribute_name, percentile_disc({{ i / bins }}) within group (order by value_number) as cut_point
+    from customer_values
+    where value_number is not null
+    group by attribute_name
+    {{ "union" if not loop.last }}
+    {%- endfor %}
 ),
 
 whole_numbers as (

@@ -41,6 +41,6 @@ select
     cast(coalesce(actual.spend, 0) as decimal(18, 2)) as actual_spend
 from summary
 join fits
-    on summary.customer_id = cast(fits.customer_id as varchar)
+    on summary.customer_id = cast(fits.customer_id as {{ dbt.type_string() }})
 left join actual
     on summary.customer_id = actual.customer_id

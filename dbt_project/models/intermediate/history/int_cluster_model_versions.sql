@@ -11,7 +11,7 @@ shared as (
     select
         versions.model_version,
         versions.cluster_id,
-        string_agg(other.segment_name, '; ' order by other.cluster_id) as shares_strategy_with
+        {{ dbt.listagg('other.segment_name', "'; '", 'order by other.cluster_id') }} as shares_strategy_with
     from versions
     join versions as other
         on other.model_version = versions.model_version

@@ -4,10 +4,9 @@
 select
     lens,
     segment,
-    'over-represented: ' || string_agg(
-        attribute_name || ' ' || attribute_value || ' (x' || {{ attribute_number_label('round(over_representation_index, 1)') }} || ')',
-        ', ' order by distinguishing_rank
-    ) as distinguishing_attributes
+    'over-represented: ' || {{ dbt.listagg(
+        "attribute_name || ' ' || attribute_value || ' (x' || " ~ attribute_number_label('round(over_representation_index, 1)') ~ " || ')'",
+        "', '", 'order by distinguishing_rank') }} as distinguishing_attributes
 from {{ ref('segment_attribute_profiles') }}
 where distinguishing_rank is not null
 group by lens, segment

@@ -59,9 +59,9 @@ numeric_statistics as (
         attributes.attribute_name,
         count(attributes.value_number) as customers_with_value,
         avg(attributes.value_number) as mean_value,
-        quantile_cont(attributes.value_number, 0.25) as p25_value,
-        quantile_cont(attributes.value_number, 0.5) as median_value,
-        quantile_cont(attributes.value_number, 0.75) as p75_value
+        percentile_cont(0.25) within group (order by attributes.value_number) as p25_value,
+        percentile_cont(0.5) within group (order by attributes.value_number) as median_value,
+        percentile_cont(0.75) within group (order by attributes.value_number) as p75_value
     from members
     join attributes
         on members.customer_id = attributes.customer_id
@@ -73,7 +73,7 @@ overall_statistics as (
     select
         attribute_name,
         avg(value_number) as overall_mean_value,
-        quantile_cont(value_number, 0.5) as overall_median_value
+        percentile_cont(0.5) within group (order by value_number) as overall_median_value
     from attributes
     where attribute_type = 'numeric'
     group by attribute_name

@@ -16,6 +16,6 @@ select
     summary.observation_end_date as as_of_date
 from {{ ref('int_customer_btyd_summaries') }} as summary
 join {{ ref('int_customer_clv_fits') }} as fits
-    on summary.customer_id = cast(fits.customer_id as varchar)
+    on summary.customer_id = cast(fits.customer_id as {{ dbt.type_string() }})
     and summary.fit_purpose = fits.fit_purpose
 where summary.fit_purpose = 'current'

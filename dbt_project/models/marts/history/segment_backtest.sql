@@ -32,14 +32,14 @@ per_segment as (
         snapshot_date,
         period_end_date,
         horizon_days,
-        coalesce(cast({{ column }} as varchar), '(no model)') as segment,
+        coalesce(cast({{ column }} as {{ dbt.type_string() }}), '(no model)') as segment,
         {% if lens == 'cluster' -%} min(segment_archetype) {%- else -%} min({{ column }}) {%- endif %} as strategy_key,
         count(*) as customers,
         sum(case when bought_again then 1 else 0 end) as customers_bought_again,
         sum(next_spend) as next_period_revenue,
         {{ exact_avg('log_next_spend') }} as mean_log_next_spend
     from outcomes
-    group by snapshot_date, period_end_date, horizon_days, coalesce(cast({{ column }} as varchar), '(no model)')
+    group by snapshot_date, period_end_date, horizon_days, coalesce(cast({{ column }} as {{ dbt.type_string() }}), '(no model)')
     {% if not loop.last %}union all
     {% endif %}{% endfor %}
 ),

@@ -14,7 +14,8 @@ snapshots as (
 ),
 
 leaving as (
-    select snapshots.snapshot_date, before.*
+    -- the snapshot they are gone at, and where they were before (lens columns only: no name twice)
+    select snapshots.snapshot_date{% for column in lenses.values() %}, before.{{ column }}{% endfor %}
     from snapshots
     join history as before
         on snapshots.previous_snapshot_date = before.snapshot_date
@@ -31,8 +32,8 @@ moves as (
         previous_snapshot_date as from_snapshot_date,
         snapshot_date as to_snapshot_date,
         case when is_new_customer then '(new customer)'
-            else coalesce(cast(previous_{{ column }} as varchar), '(no model)') end as source,
-        coalesce(cast({{ column }} as varchar), '(no model)') as target,
+            else coalesce(cast(previous_{{ column }} as {{ dbt.type_string() }}), '(no model)') end as source,
+        coalesce(cast({{ column }} as {{ dbt.type_string() }}), '(no model)') as target,
         period_revenue
     from history
     where previous_snapshot_date is not null
@@ -41,7 +42,7 @@ moves as (
         '{{ lens }}' as lens,
         leaving.snapshot_date as from_snapshot_date,
         leaving.snapshot_date as to_snapshot_date,
-        coalesce(cast(leaving.{{ column }} as varchar), '(no model)') as source,
+        coalesce(cast(leaving.{{ column }} as {{ dbt.type_string() }}), '(no model)') as source,
         '(left)' as target,
         cast(0 as decimal(18, 2)) as period_revenue
     from leaving

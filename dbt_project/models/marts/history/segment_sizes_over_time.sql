@@ -5,7 +5,7 @@ with members as (
     select
         '{{ lens }}' as lens,
         snapshot_date,
-        coalesce(cast({{ column }} as varchar), '(no model)') as segment,
+        coalesce(cast({{ column }} as {{ dbt.type_string() }}), '(no model)') as segment,
         monetary,
         period_revenue
     from {{ ref('customer_segment_history') }}

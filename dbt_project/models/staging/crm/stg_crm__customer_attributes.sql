@@ -15,7 +15,7 @@ with source as (
 file_rows as (
     select
         {{ normalize_customer_id(raw_column_text(columns.customer_id)) }} as __crm_customer_id,
-        row_number() over () as __crm_read_order
+        {{ record_number() }} as __crm_read_order
         {%- for column in columns.attributes %},
         nullif(trim({{ raw_column_text(column) }}), '') as {{ quote_file_column(column.name) }}
         {%- endfor %}
