@@ -202,3 +202,12 @@ def test_history_long_table_holds_each_table_exactly_once():
         pd.testing.assert_frame_equal(rows.astype(expected.dtypes.to_dict()), expected, check_exact=True)
         others = [c for c in long.columns if c not in expected.columns and c != "record"]
         assert long[long["record"] == record][others].isna().all().all(), record
+
+
+def test_attributes_without_their_weight_are_refused():
+    """The weight is var attribute_cluster_weight's: the package keeps no default copy of it."""
+    snapshot = _snapshot("2021-01-01", 60, 1)
+    attributes = pd.DataFrame({"customer_id": snapshot["customer_id"].unique(), "attribute_name": "job",
+                               "attribute_type": "categorical", "value_number": np.nan, "attribute_value": "nurse"})
+    with pytest.raises(TypeError, match="attribute_weight"):
+        model_history(snapshot, n_clusters=3, rules=RULES, attributes=attributes, **arguments(MODEL_HISTORY))
