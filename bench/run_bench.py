@@ -6,8 +6,8 @@ full-featured pandas path and the DuckDB floor.
     .venv/bin/python bench/run_bench.py --sizes 20000 --kselect-customers 0   # smoke run
 
 For each size: generate the transactions file once (cached under data/bench/), then run in
-separate processes, each measured from outside (wall time, peak RSS of its whole process
-tree sampled with psutil):
+separate processes, each measured from outside (wall time, peak memory of its whole process
+tree: the sum of PSS, sampled with psutil):
   run       the whole `make run DATA=<file>` (preflight, dbt build, publish, summary, report)
             into a fresh warehouse folder: what users wait for. Its phases come from the
             run's run_phases.json and, inside the dbt build, from run_results.json per model
@@ -96,7 +96,10 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {memory_gb} GB, {cpu}"
 
 
-def tree_rss(process: psutil.Process) -> int:
+def tree_memory(process: psutil.Process) -> int:
+    """Memory of a process and its children: the sum of their proportional set sizes (PSS), which
+    counts pages shared between processes once (a forked child's copy-on-write pages, shared
+    libraries); a sum of RSS would count them once per process."""
     total = 0
     try:
         members = [process, *process.children(recursive=True)]
@@ -104,7 +107,7 @@ def tree_rss(process: psutil.Process) -> int:
         return 0
     for member in members:
         try:
-            total += member.memory_info().rss
+            total += member.memory_full_info().pss
         except psutil.Error:
             pass
     return total
@@ -112,7 +115,7 @@ def tree_rss(process: psutil.Process) -> int:
 
 def measure(label: str, command: list[str], log: Path, *, cwd: Path = REPO,
             env: dict | None = None, rss_cap_mb: float | None = None) -> dict:
-    """Runs command, sampling the process tree's RSS; returns wall_s, peak_mb, returncode, killed."""
+    """Runs command, sampling the process tree's memory (PSS); returns wall_s, peak_mb, returncode, killed."""
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with open(log, "w") as out:
@@ -120,7 +123,7 @@ def measure(label: str, command: list[str], log: Path, *, cwd: Path = REPO,
         root = psutil.Process(proc.pid)
         peak, killed, next_beat = 0, False, started + HEARTBEAT_S
         while proc.poll() is None:
-            rss = tree_rss(root)
+            rss = tree_memory(root)
             peak = max(peak, rss)
             if rss_cap_mb and rss > rss_cap_mb * MB and not killed:
                 killed = True
@@ -566,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pandas-silhouette-limit", type=int, default=20_000,
                         help="customers the notebook's silhouette may use (0 = all: quadratic)")
     parser.add_argument("--pandas-memory-cap-gb", type=float, default=20,
-                        help="stop pandas above this RSS and record it as out of memory")
+                        help="stop pandas above this memory (PSS) and record it as out of memory")
     parser.add_argument("--skip-pandas-above", type=int, default=0,
                         help="do not run pandas on inputs larger than this many lines")
     parser.add_argument("--memory-limit", default=None,

@@ -99,6 +99,34 @@
     cast(row_number() over () as bigint)
 {%- endmacro %}
 
+{# The line key of the load (stg_retail__transaction_lines), in two parts: the column in the
+   select and the post-hook that fills it. DuckDB: a window in the select would run the CSV scan
+   and every parse on one thread, so the column is filled after the parallel load from the
+   table's rowid (0, 1, ... in insertion order, which preserve_insertion_order keeps as file
+   order). Other engines number in the select (record_number) and need no hook. #}
+{% macro loaded_record_number() -%}
+    {{ adapter.dispatch('loaded_record_number')() }}
+{%- endmacro %}
+
+{% macro default__loaded_record_number() -%}
+    {{ record_number() }}
+{%- endmacro %}
+
+{% macro duckdb__loaded_record_number() -%}
+    cast(null as bigint)
+{%- endmacro %}
+
+{% macro number_loaded_records(relation) -%}
+    {{ adapter.dispatch('number_loaded_records')(relation) }}
+{%- endmacro %}
+
+{% macro default__number_loaded_records(relation) -%}
+{%- endmacro %}
+
+{% macro duckdb__number_loaded_records(relation) -%}
+    update {{ relation }} set record_number = rowid + 1
+{%- endmacro %}
+
 {# A 64-bit hash of a row's values, to find candidate duplicates cheaply (equal rows have equal
    hashes; the rows sharing a hash are then compared value by value). #}
 {% macro row_hash(columns) -%}

@@ -29,6 +29,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from numpy.typing import NDArray
 from sklearn.cluster import KMeans
+from sklearn import config_context
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits  # installed with scikit-learn
@@ -418,13 +419,25 @@ def evaluate_k(
     return _evaluation_frame(rows)
 
 
+#: Memory for the blocks of one silhouette computation's distances. scikit-learn's default block
+#: is 1 GB, allocated per call (the k sweep scores two k at once); smaller blocks give the same
+#: values no slower.
+SILHOUETTE_WORKING_MEMORY_MB = 64
+
+
+def silhouette_memory():
+    """Context for scikit-learn's silhouette functions (thread-local: enter it in the worker)."""
+    return config_context(working_memory=SILHOUETTE_WORKING_MEMORY_MB)
+
+
 def _silhouette(X: NDArray[np.float64], labels: NDArray[np.int_], size: int, seed: int) -> float:
     try:
-        return float(
-            silhouette_score(
-                X, labels, sample_size=size if size < len(X) else None, random_state=seed
+        with silhouette_memory():
+            return float(
+                silhouette_score(
+                    X, labels, sample_size=size if size < len(X) else None, random_state=seed
+                )
             )
-        )
     except ValueError:  # the sample caught a single cluster: undefined, not fatal
         return float("nan")
 

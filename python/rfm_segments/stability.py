@@ -37,6 +37,7 @@ from rfm_segments.clustering import (
     _sample_rows,
     _sorted_features,
     fit_ordered_kmeans,
+    silhouette_memory,
 )
 
 __all__ = [
@@ -183,7 +184,8 @@ def silhouette_values(
     X, cluster_id, customer_id = X_all[rows], cluster_all[rows], ids_all[rows]
     n_labels = len(np.unique(cluster_id))
     if 2 <= n_labels <= len(X) - 1:
-        values = silhouette_samples(X, cluster_id)
+        with silhouette_memory():
+            values = silhouette_samples(X, cluster_id)
     else:
         values = np.zeros(len(X))
     return pd.DataFrame(

@@ -1,6 +1,7 @@
 """End to end: the real `dbt build` (all dbt data and unit tests) on generated and real data."""
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 
@@ -56,6 +57,17 @@ def test_every_line_lands_exactly_once(query, sample_csv):
     assert lines - summary["valid"] == query("select count(*) from marts.rejected_transactions").fetchone()[0]
     for reason in ("missing_customer", "cancellation", "non_product_code", "duplicate", "non_positive_price"):
         assert summary[reason] > 0, reason
+
+
+def test_record_number_is_the_record_of_the_file(query, sample_csv):
+    """The line key counts the file's records in order (1 = the first after the header)."""
+    with open(sample_csv, newline="") as lines:
+        reader = csv.DictReader(lines)
+        expected = [(number, row["StockCode"].strip().upper() or None, row["Description"].strip() or None)
+                    for number, row in enumerate(reader, start=1)]
+    loaded = query("select record_number, stock_code, description from staging.stg_retail__transaction_lines "
+                   "order by record_number").fetchall()
+    assert loaded == expected
 
 
 def test_rfm_and_tiers_match_an_independent_pandas_implementation(query, sample_csv):

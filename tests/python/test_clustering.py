@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 import warnings
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 from rfm_segments.clustering import (
     EVALUATION_COLUMNS,
     SEGMENT_ARCHETYPES,
+    SILHOUETTE_WORKING_MEMORY_MB,
     ClusteringError,
     choose_k,
     cluster_centroids,
@@ -180,6 +182,22 @@ def test_silhouette_is_sampled_above_the_limit(blobs):
     assert not np.allclose(sampled["silhouette"], full["silhouette"], rtol=0, atol=1e-12)
     np.testing.assert_allclose(sampled["silhouette"], full["silhouette"], atol=0.05)
     np.testing.assert_array_equal(sampled["inertia"], full["inertia"])  # same fits
+
+
+def test_silhouettes_compute_their_distances_in_small_blocks():
+    """The k sweep's silhouettes on 6,000 customers: one block of all their distances would be
+    288 MB per k (two k run at once); blocks of SILHOUETTE_WORKING_MEMORY_MB keep the sweep small."""
+    rng = np.random.default_rng(3)
+    rfm = pd.DataFrame({"customer_id": [f"C{i}" for i in range(6000)],
+                        "recency_days": rng.integers(1, 365, 6000), "frequency": rng.integers(1, 20, 6000),
+                        "monetary": rng.gamma(2.0, 100.0, 6000)})
+    tracemalloc.start()
+    try:
+        evaluate_k(rfm, **arguments(EVALUATE_K, k_max=3, silhouette_sample_size=6000))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * SILHOUETTE_WORKING_MEMORY_MB * 2**20
 
 
 def test_evaluation_columns_and_types(blobs):

@@ -3,7 +3,8 @@
 -- reason downstream, never dropped. Columns the file does not have are null.
 -- A table, unlike the other staging models: it is the one parse of the file (the load), which
 -- the classification, the record count and the grain test read back instead of parsing again.
-{{ config(materialized='table') }}
+-- The key's hook runs after the commit: inside the creating transaction rowids are provisional.
+{{ config(materialized='table', post_hook={'sql': '{{ number_loaded_records(this) }}', 'transaction': false}) }}
 {%- set raw = source('retail', 'transaction_lines') %}
 {%- set columns = raw_transaction_columns(raw) %}
 
@@ -33,6 +34,6 @@ select
     -- Line breaks inside the values (a quoted value spanning lines), for the record count of
     -- test rows_add_up_to_file_records: counted here, in the one parse of the file.
     {{ line_breaks_in_values(raw) }} as line_breaks,
-    -- The line key: which record of the file this is (macro record_number).
-    {{ record_number() }} as record_number
+    -- The line key: which record of the file this is (macro loaded_record_number).
+    {{ loaded_record_number() }} as record_number
 from source
