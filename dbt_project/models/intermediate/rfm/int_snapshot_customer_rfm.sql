@@ -36,16 +36,24 @@ snapshots_to_build as (
     {%- endif %}
 ),
 
+-- A customer's sales per order and day: the snapshots join these, not the lines, so their cost
+-- grows with orders x snapshots, never with lines x snapshots.
+order_days as (
+    select customer_id, invoice_id, invoice_date, sum(amount) as amount
+    from {{ ref('int_transactions_cleaned') }}
+    group by customer_id, invoice_id, invoice_date
+),
+
 sales as (
     select
         snapshots.snapshot_date,
-        clean_transactions.customer_id,
-        clean_transactions.invoice_id,
-        clean_transactions.invoice_date,
-        clean_transactions.amount
-    from {{ ref('int_transactions_cleaned') }} as clean_transactions
+        order_days.customer_id,
+        order_days.invoice_id,
+        order_days.invoice_date,
+        order_days.amount
+    from order_days
     join snapshots_to_build as snapshots
-        on clean_transactions.invoice_date < snapshots.snapshot_date
+        on order_days.invoice_date < snapshots.snapshot_date
 ),
 
 per_customer as (
