@@ -153,3 +153,9 @@
     {%- set ten_thousandths = "cast(abs(" ~ amount ~ ") * 10000 as bigint)" -%}
     cast(sign({{ amount }}) * {{ integer_divide("2 * " ~ ten_thousandths ~ " + 100 * " ~ count, "200 * " ~ count) }} / 100.0 as decimal(18, 2))
 {%- endmacro %}
+
+{# The number of repeated non-null values of an integer key (test unique_line_key). #}
+{% macro default__line_key_repeats(model, column_name) -%}
+    select count({{ column_name }}) - count(distinct {{ column_name }}) as repeated_values
+    from {{ model }}
+{%- endmacro %}

@@ -64,7 +64,7 @@ def test_every_model_is_described_and_has_a_grain_test(manifest):
         model
         for test in manifest["nodes"].values()
         if test["resource_type"] == "test"
-        and (test.get("test_metadata") or {}).get("name") in ("unique", "unique_combination")
+        and (test.get("test_metadata") or {}).get("name") in ("unique", "unique_combination", "unique_line_key")
         for model in test["depends_on"]["nodes"]
     }
     nodes = models(manifest).values()

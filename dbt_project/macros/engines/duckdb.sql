@@ -18,3 +18,9 @@ inner join latest_scan
 group by reject_errors.line
 {%- endmacro %}
 
+
+{# A bit per value of the key's range (1..lines: a bitmap of lines / 8 bytes). #}
+{% macro duckdb__line_key_repeats(model, column_name) -%}
+    select count({{ column_name }}) - coalesce(bit_count(bitstring_agg({{ column_name }})), 0) as repeated_values
+    from {{ model }}
+{%- endmacro %}
