@@ -37,6 +37,7 @@ from rfm_segments.clustering import (
     _sample_rows,
     _sorted_features,
     fit_ordered_kmeans,
+    for_each_k,
 )
 
 __all__ = [
@@ -93,6 +94,7 @@ def cluster_stability(
     n_resamples: int,
     seed: int,
     sample_size: int,
+    refit_agreement: bool = True,
 ) -> pd.DataFrame:
     """Bootstrap stability of each cluster in `labels` (customer_id, cluster_id); one row per cluster.
 
@@ -103,7 +105,8 @@ def cluster_stability(
     n_resamples, sample_size (customers the bootstrap drew from), n_customers.
 
     With a single cluster everything is trivially 1. A cluster absent from the resample (too
-    small to be drawn) scores 0 for that resample, as in clusterboot.
+    small to be drawn) scores 0 for that resample, as in clusterboot. `refit_agreement=False`
+    skips the ARIs (NaN), the costliest part, for callers that read only the Jaccards.
     """
     if n_resamples < 2:
         raise ClusteringError(f"n_resamples must be at least 2, got {n_resamples}")
@@ -138,6 +141,8 @@ def cluster_stability(
             )
     if k == 1:
         aris = np.ones(1)
+    elif not refit_agreement:
+        aris = np.full(1, np.nan)
     else:
         aris = np.array(
             [
@@ -218,28 +223,34 @@ def add_k_evidence(
     sample = rfm.iloc[order].iloc[rows].reset_index(drop=True)
     X_sample, _ = _sorted_features(sample)  # the sample's own scaling, as cluster_stability uses
     n_distinct = len(np.unique(X_sample, axis=0))
-    minimum, mean, explained = {}, {}, {}
-    for k in ks:
-        if k > n_distinct:
-            continue
+
+    def stability(k: int) -> tuple[float, float]:
         labels, _ = fit_ordered_kmeans(X_sample, k, seed)
         per_cluster = cluster_stability(
             sample, pd.DataFrame({"customer_id": sample["customer_id"], "cluster_id": labels}),
-            n_resamples=n_resamples, seed=seed, sample_size=sample_size,
+            n_resamples=n_resamples, seed=seed, sample_size=sample_size, refit_agreement=False,
         )
-        minimum[k], mean[k] = float(per_cluster["mean_jaccard"].min()), float(per_cluster["mean_jaccard"].mean())
+        return float(per_cluster["mean_jaccard"].min()), float(per_cluster["mean_jaccard"].mean())
+
+    stable_ks = [k for k in ks if k <= n_distinct]
+    by_k = dict(zip(stable_ks, for_each_k(stability, stable_ks)))
+    minimum = {k: low for k, (low, _) in by_k.items()}
+    mean = {k: average for k, (_, average) in by_k.items()}
+    explained = {}
     if backtest is not None and len(backtest) > 0:
         Xb, order_b = _sorted_features(backtest)
         spend = np.log1p(np.clip(backtest["next_period_spend"].to_numpy(dtype=float)[order_b], 0, None))
         total = float(((spend - spend.mean()) ** 2).sum())
         n_distinct_b = len(np.unique(Xb, axis=0))
-        for k in ks:
-            if k > n_distinct_b or total == 0:
-                continue
+
+        def explained_share(k: int) -> float:
             labels, _ = fit_ordered_kmeans(Xb, k, seed)
             between = sum((labels == c).sum() * (spend[labels == c].mean() - spend.mean()) ** 2
                           for c in np.unique(labels))
-            explained[k] = float(between / total)
+            return float(between / total)
+
+        backtest_ks = [k for k in ks if k <= n_distinct_b and total != 0]
+        explained = dict(zip(backtest_ks, for_each_k(explained_share, backtest_ks)))
     out["stability_min_jaccard"] = out["k"].map(minimum).astype("float64")
     out["stability_mean_jaccard"] = out["k"].map(mean).astype("float64")
     out["backtest_explained_share"] = out["k"].map(explained).astype("float64")

@@ -8,12 +8,13 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 
 from rfm_segments.clustering import (
     EVALUATION_COLUMNS,
     SEGMENT_ARCHETYPES,
     ClusteringError,
+    _silhouette,
     choose_k,
     cluster_centroids,
     evaluate_k,
@@ -180,6 +181,22 @@ def test_silhouette_is_sampled_above_the_limit(blobs):
     assert not np.allclose(sampled["silhouette"], full["silhouette"], rtol=0, atol=1e-12)
     np.testing.assert_allclose(sampled["silhouette"], full["silhouette"], atol=0.05)
     np.testing.assert_array_equal(sampled["inertia"], full["inertia"])  # same fits
+
+
+@pytest.mark.parametrize("trial", range(40))
+def test_silhouette_is_scikit_learns_on_the_same_sample(trial):
+    """The k sweep's own silhouette (a matrix product instead of scikit-learn's per-row loop)
+    gives silhouette_score's value on silhouette_score's seeded sample, NaN where it raises."""
+    rng = np.random.default_rng(trial)
+    n = int(rng.integers(3, 300))
+    X = rng.normal(size=(n, int(rng.integers(1, 5)))).round(int(rng.integers(0, 3)))  # ties too
+    labels = rng.integers(0, int(rng.integers(1, 7)), size=n)
+    size = int(rng.integers(2, n + 5))
+    try:
+        expected = silhouette_score(X, labels, sample_size=size if size < n else None, random_state=trial)
+    except ValueError:  # one cluster in the sample, or as many clusters as points
+        expected = float("nan")
+    assert _silhouette(X, labels, size, trial) == pytest.approx(expected, abs=1e-9, nan_ok=True)
 
 
 def test_evaluation_columns_and_types(blobs):
