@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rfm_segments.clv import PREDICTION_COLUMNS, fit_clv, fit_to_frame
+from rfm_segments.clv import PREDICTION_COLUMNS, _purchases_and_lifetime_value, fit_clv, fit_to_frame
 from rfm_segments.project_vars import FIT_CLV, arguments
 
 
@@ -92,6 +92,29 @@ def test_predictions_behave_as_the_model_says(synthetic):
     assert (p["expected_lifetime_value"] > p["expected_revenue"]).all()
     # the fit recovers the purchase-rate shape it was drawn from within a loose band
     assert 0.4 < fit.parameters["r"] < 1.6 and 20 < fit.parameters["alpha"] < 80
+
+
+@pytest.mark.parametrize("monthly_discount_rate", [0.01, 0.0])
+def test_purchases_and_lifetime_value_equal_pymc_marketings_own(monthly_discount_rate):
+    """fit_clv's one-call purchases and lifetime value are the library's per-month loop's numbers."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pymc_marketing.clv import BetaGeoModel, GammaGammaModel
+    data = bgnbd_customers(300, seed=5)
+    data[["frequency", "recency", "T"]] = data[["frequency", "recency", "T"]].astype(float)
+    transactions = BetaGeoModel()
+    transactions.fit(data[["customer_id", "frequency", "recency", "T"]], method="map", progressbar=False, seed=1)
+    spend = GammaGammaModel()
+    spend.fit(data[data["frequency"] > 0][["customer_id", "frequency", "monetary_value"]], method="map",
+              progressbar=False, seed=1)
+    order_value = spend.expected_customer_spend(data).values.ravel()
+    purchases, lifetime = _purchases_and_lifetime_value(transactions, data, order_value, 90, 12, monthly_discount_rate)
+    np.testing.assert_allclose(purchases, transactions.expected_purchases(data, future_t=90).values.ravel(), rtol=1e-9)
+    theirs = spend.expected_customer_lifetime_value(transaction_model=transactions, data=data.copy(), future_t=12,
+                                                    discount_rate=monthly_discount_rate, time_unit="D")
+    np.testing.assert_allclose(lifetime, theirs.values.ravel(), rtol=1e-9)
 
 
 def test_only_the_fit_imports_pymc():
