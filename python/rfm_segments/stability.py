@@ -34,6 +34,7 @@ from rfm_segments.clustering import (
     STABLE_JACCARD,
     ClusteringError,
     _limit_threads,
+    _n_distinct,
     _sample_rows,
     _sorted_features,
     fit_ordered_kmeans,
@@ -121,14 +122,14 @@ def cluster_stability(
     rng = np.random.default_rng(seed)
     jaccard = np.ones((n_resamples, k))
     refit_labels = np.zeros((n_resamples, n), dtype=np.int64)
-    n_distinct = len(np.unique(X, axis=0))
+    n_distinct = _n_distinct(X)
     for b in range(n_resamples):
         drawn = rng.integers(0, n, size=n)
         if k == 1:
             continue
         in_sample = np.zeros(n, dtype=bool)
         in_sample[drawn] = True
-        if len(np.unique(X[drawn], axis=0)) < k or n_distinct < k:
+        if _n_distinct(X[drawn]) < k or n_distinct < k:
             jaccard[b] = 0.0  # the resample cannot hold k clusters: nothing reappears
             continue
         model = KMeans(n_clusters=k, n_init=REFIT_N_INIT, random_state=seed + b).fit(X[drawn])
@@ -222,7 +223,7 @@ def add_k_evidence(
     rows = _sample_rows(len(X), sample_size, seed)
     sample = rfm.iloc[order].iloc[rows].reset_index(drop=True)
     X_sample, _ = _sorted_features(sample)  # the sample's own scaling, as cluster_stability uses
-    n_distinct = len(np.unique(X_sample, axis=0))
+    n_distinct = _n_distinct(X_sample)
 
     def stability(k: int) -> tuple[float, float]:
         labels, _ = fit_ordered_kmeans(X_sample, k, seed)
@@ -241,7 +242,7 @@ def add_k_evidence(
         Xb, order_b = _sorted_features(backtest)
         spend = np.log1p(np.clip(backtest["next_period_spend"].to_numpy(dtype=float)[order_b], 0, None))
         total = float(((spend - spend.mean()) ** 2).sum())
-        n_distinct_b = len(np.unique(Xb, axis=0))
+        n_distinct_b = _n_distinct(Xb)
 
         def explained_share(k: int) -> float:
             labels, _ = fit_ordered_kmeans(Xb, k, seed)

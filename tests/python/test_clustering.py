@@ -14,6 +14,7 @@ from rfm_segments.clustering import (
     EVALUATION_COLUMNS,
     SEGMENT_ARCHETYPES,
     ClusteringError,
+    _n_distinct,
     _silhouette,
     choose_k,
     cluster_centroids,
@@ -197,6 +198,16 @@ def test_silhouette_is_scikit_learns_on_the_same_sample(trial):
     except ValueError:  # one cluster in the sample, or as many clusters as points
         expected = float("nan")
     assert _silhouette(X, labels, size, trial) == pytest.approx(expected, abs=1e-9, nan_ok=True)
+
+
+@pytest.mark.parametrize("trial", range(20))
+def test_distinct_customers_are_counted_as_numpy_unique_counts_them(trial):
+    rng = np.random.default_rng(trial)
+    n = int(rng.integers(1, 400))
+    X = rng.normal(size=(n, int(rng.integers(1, 5)))).round(int(rng.integers(0, 2)))  # many ties
+    X[: n // 4] *= -1  # -0.0 and 0.0 are the same point
+    assert _n_distinct(X) == len(np.unique(X, axis=0))
+    assert _n_distinct(X[:0]) == 0
 
 
 def test_evaluation_columns_and_types(blobs):
