@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import operator
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
 
@@ -397,7 +397,6 @@ def evaluate_k(
         return _evaluation_frame([{"k": 1, "silhouette_sample_size": 0, **base}])
     sil_size = min(silhouette_sample_size, n_fit)
 
-    @_limit_threads  # OpenMP's thread count is per thread: limit it in each worker too
     def score(k: int) -> dict[str, object]:
         model = KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit(X_fit)
         labels = model.labels_
@@ -411,12 +410,20 @@ def evaluate_k(
             **base,
         }
 
-    # Each k is independent and single-threaded (so deterministic): score them side by side,
-    # one per core. The numerical work releases the GIL, so threads suffice.
-    rows = Parallel(n_jobs=min(os.cpu_count() or 1, k_high - k_min + 1), backend="threading")(
-        delayed(score)(k) for k in range(k_min, k_high + 1)
+    return _evaluation_frame(for_each_k(score, range(k_min, k_high + 1)))
+
+
+def for_each_k(work: Callable[[int], _R], ks: Iterable[int]) -> list[_R]:
+    """[work(k) for k in ks], side by side, one k per core.
+
+    Each k is independent and single-threaded (so deterministic); the numerical work releases
+    the GIL, so threads suffice.
+    """
+    ks = list(ks)
+    limited = _limit_threads(work)  # OpenMP's thread count is per thread: limit it in each worker
+    return Parallel(n_jobs=max(1, min(os.cpu_count() or 1, len(ks))), backend="threading")(
+        delayed(limited)(k) for k in ks
     )
-    return _evaluation_frame(rows)
 
 
 #: Memory for the blocks of one silhouette computation's distances. scikit-learn's default block

@@ -44,6 +44,7 @@ from rfm_segments.clustering import (
     FEATURES,
     AttributeEncoding,
     ClusteringError,
+    _n_distinct,
     apply_attribute_encoding,
     centre_recency_days,
     fit_attribute_encoding,
@@ -231,7 +232,7 @@ def _fit(
     if attributes is not None:
         encoding = fit_attribute_encoding(rfm["customer_id"], attributes.rows, attributes.weight)
         X = _with_attribute_features(X, rfm, attributes.rows, encoding)
-    k = min(n_clusters, len(np.unique(X, axis=0)))
+    k = min(n_clusters, _n_distinct(X))
     _, centres = fit_ordered_kmeans(X, k, seed)
     return scaler.mean_, scaler.scale_, centres, X, encoding
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rfm_segments.clv import PREDICTION_COLUMNS, fit_clv, fit_to_frame
+from rfm_segments.clv import PREDICTION_COLUMNS, fit_clv, fit_clv_apart, fit_to_frame
 from rfm_segments.project_vars import FIT_CLV, arguments
 
 
@@ -92,6 +92,27 @@ def test_predictions_behave_as_the_model_says(synthetic):
     assert (p["expected_lifetime_value"] > p["expected_revenue"]).all()
     # the fit recovers the purchase-rate shape it was drawn from within a loose band
     assert 0.4 < fit.parameters["r"] < 1.6 and 20 < fit.parameters["alpha"] < 80
+
+
+def test_fits_apart_equal_the_fits_here(synthetic):
+    """The dbt model fits in a child process (fit_clv_apart): the same fits, in order."""
+    customers, here, _ = synthetic
+    few = customers.iloc[:200]
+    arguments_of = [dict(summary=customers, **arguments(FIT_CLV)),
+                    dict(summary=few, **arguments(FIT_CLV, horizon_days=30, min_repeat_customers=10_000))]
+    apart = fit_clv_apart(arguments_of)
+    pd.testing.assert_frame_equal(apart[0].predictions, here.predictions)
+    assert (apart[0].status, apart[0].parameters) == ("fitted", here.parameters)
+    assert apart[1].status == "failed" and apart[1].reason.startswith("too few repeat buyers")
+    assert list(apart[1].predictions["customer_id"]) == list(few["customer_id"])
+
+
+def test_a_child_that_dies_fails_soft():
+    customers = bgnbd_customers(5)
+    (fit,) = fit_clv_apart([dict(summary=customers, **arguments(FIT_CLV), no_such_argument=1)])
+    assert fit.status == "failed"
+    assert fit.reason.startswith("fit process failed: TypeError") and "no_such_argument" in fit.reason
+    assert len(fit.predictions) == 5 and fit.predictions[PREDICTION_COLUMNS].isna().all().all()
 
 
 def test_only_the_fit_imports_pymc():

@@ -71,6 +71,16 @@ def test_row_order_does_not_matter(blobs_labelled):
     pd.testing.assert_frame_equal(a, b)
 
 
+def test_without_refit_agreement_the_jaccards_are_the_same(blobs_labelled):
+    """add_k_evidence reads only the Jaccards, so it skips the ARIs between refits."""
+    rfm, labels = blobs_labelled
+    full = cluster_stability(rfm, labels, n_resamples=5, seed=2, sample_size=300)
+    lean = cluster_stability(rfm, labels, n_resamples=5, seed=2, sample_size=300, refit_agreement=False)
+    ari = ["refit_ari_mean", "refit_ari_min"]
+    pd.testing.assert_frame_equal(lean.drop(columns=ari), full.drop(columns=ari))
+    assert lean[ari].isna().all().all() and full[ari].notna().all().all()
+
+
 def test_cost_is_bounded_by_the_sample(blobs_labelled):
     rfm, labels = blobs_labelled
     result = cluster_stability(rfm, labels, n_resamples=4, seed=2, sample_size=120)
