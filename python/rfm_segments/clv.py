@@ -13,14 +13,11 @@ null predictions and a status naming the reason, never an exception.
 from __future__ import annotations
 
 import logging
-import pickle
-import subprocess
-import sys
-import tempfile
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
+from multiprocessing import get_context
 from typing import Any
 
 import numpy as np
@@ -156,16 +153,17 @@ def fit_clv_apart(fits: list[dict[str, Any]]) -> list[ClvFit]:
     models beside it (the k evaluation, the history) need, and they wait. Apart, the fits run
     on their own core. Fails soft like fit_clv: a child that dies gives failed fits naming why.
     """
-    with tempfile.TemporaryDirectory(prefix="rfm_segments_clv_") as folder:
-        inputs, outputs = Path(folder) / "fits.pickle", Path(folder) / "results.pickle"
-        inputs.write_bytes(pickle.dumps(fits))
-        child = subprocess.run([sys.executable, "-m", "rfm_segments.clv", str(inputs), str(outputs)],
-                               capture_output=True, text=True)
-        if child.returncode == 0:
-            return pickle.loads(outputs.read_bytes())
-    last_line = (child.stderr.strip().splitlines() or [f"exit status {child.returncode}"])[-1][:200]
-    return [ClvFit(_empty_predictions(arguments["summary"]), "failed", f"fit process failed: {last_line}",
-                   len(arguments["summary"]), 0) for arguments in fits]
+    try:  # a fresh interpreter (spawn): a fork would copy dbt's threads and DuckDB's state
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as child:
+            return list(child.map(_fit_clv_with, fits))
+    except Exception as error:  # the child died or a fit raised: fail soft, naming why
+        reason = f"fit process failed: {type(error).__name__}: {(str(error).splitlines() or [''])[0][:200]}"
+        return [ClvFit(_empty_predictions(arguments["summary"]), "failed", reason, len(arguments["summary"]), 0)
+                for arguments in fits]
+
+
+def _fit_clv_with(arguments: dict[str, Any]) -> ClvFit:
+    return fit_clv(**arguments)
 
 
 def fit_to_frame(fit: ClvFit) -> pd.DataFrame:
@@ -179,10 +177,3 @@ def fit_to_frame(fit: ClvFit) -> pd.DataFrame:
         out[f"param_{name}"] = fit.parameters.get(name, np.nan)
     out["fit_seconds"] = fit.seconds
     return out
-
-
-if __name__ == "__main__":  # fit_clv_apart's child: python -m rfm_segments.clv <fits.pickle> <results.pickle>
-    from rfm_segments import clv  # by its name, so that the parent can unpickle the ClvFits
-
-    Path(sys.argv[2]).write_bytes(pickle.dumps(
-        [clv.fit_clv(**arguments) for arguments in pickle.loads(Path(sys.argv[1]).read_bytes())]))
