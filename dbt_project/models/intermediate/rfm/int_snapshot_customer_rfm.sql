@@ -6,9 +6,17 @@
 -- different count or total of the valid sales before the date, e.g. the latest snapshot after
 -- lines were appended); the post-hook drops snapshots no longer in the list (the previous as-of
 -- date). `dbt build --full-refresh` recomputes everything and gives the same rows.
-with daily_sales as (
-    select invoice_date, count(*) as lines, sum(amount) as amount
+-- A customer's sales per order and day, the one read of the lines: the snapshots join these, not
+-- the lines, so their cost grows with orders x snapshots, never with lines x snapshots.
+with order_days as (
+    select customer_id, invoice_id, invoice_date, count(*) as lines, sum(amount) as amount
     from {{ ref('int_transactions_cleaned') }}
+    group by customer_id, invoice_id, invoice_date
+),
+
+daily_sales as (
+    select invoice_date, sum(lines) as lines, sum(amount) as amount
+    from order_days
     group by invoice_date
 ),
 
@@ -34,14 +42,6 @@ snapshots_to_build as (
         or stored.input_lines is distinct from snapshot_inputs.input_lines
         or stored.input_amount is distinct from snapshot_inputs.input_amount
     {%- endif %}
-),
-
--- A customer's sales per order and day: the snapshots join these, not the lines, so their cost
--- grows with orders x snapshots, never with lines x snapshots.
-order_days as (
-    select customer_id, invoice_id, invoice_date, sum(amount) as amount
-    from {{ ref('int_transactions_cleaned') }}
-    group by customer_id, invoice_id, invoice_date
 ),
 
 sales as (
